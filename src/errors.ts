@@ -1,0 +1,20 @@
+/**
+ * @module The error model: a `ToolError` is an expected failure of a tool call, reported to the
+ * model as `isError: true` with a stable code. Anything else is a bug and surfaces as an internal error.
+ */
+
+export type ToolErrorCode =
+  | "invalid_arguments"
+  | "session_not_found"
+  | "code_too_large"
+  | "internal_error";
+
+export class ToolError extends Error {
+  override name = "ToolError";
+  constructor(
+    readonly code: ToolErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * @module Which browser origins may call `/mcp`: the server's own host, loopback when the server
+ * itself is on loopback, and the operator's `ALLOWED_ORIGINS`. Requests without an Origin header
+ * (every non-browser MCP client) are not affected.
+ */
+import { readAllowedOrigins } from "../config";
+
+const LOOPBACK_HOSTNAMES = ["localhost", "127.0.0.1", "[::1]"];
+
+export function allowedOriginHostnames(request: Request, env: Pick<Env, "ALLOWED_ORIGINS">): string[] {
+  const own = new URL(request.url).hostname;
+  const hostnames = new Set([own]);
+  if (LOOPBACK_HOSTNAMES.includes(own)) for (const name of LOOPBACK_HOSTNAMES) hostnames.add(name);
+  for (const origin of readAllowedOrigins(env)) {
+    try {
+      hostnames.add(new URL(origin).hostname);
+    } catch {
+      // A malformed entry allows nothing.
+    }
+  }
+  return [...hostnames];
+}

@@ -1,0 +1,23 @@
+/**
+ * @module Session handles: minted with 128 random bits, and mapped with the user id to one
+ * Durable Object, so a handle presented by another user reaches an empty object.
+ */
+
+export const DEFAULT_SESSION = "default";
+const HANDLE_PATTERN = /^s_[A-Za-z0-9_-]{22}$/;
+
+export function mintSessionHandle(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `s_${btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+}
+
+export function isWellFormedHandle(handle: string): boolean {
+  return handle === DEFAULT_SESSION || HANDLE_PATTERN.test(handle);
+}
+
+/** The Durable Object name for a user's session: unambiguous for any user id. */
+export function sessionObjectName(userId: string, handle: string): string {
+  return JSON.stringify([userId, handle]);
+}

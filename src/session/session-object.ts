@@ -1,0 +1,179 @@
+/**
+ * @module The per-session Durable Object: who owns the session, when it was last used, its
+ * idle expiry alarm, and the key-value state that carries from one execution to the next.
+ *
+ * Every method takes the caller's user id and answers "not found" unless the session was opened
+ * for exactly that user; looking up a session never creates one (only `open` does).
+ */
+import { DurableObject } from "cloudflare:workers";
+
+export interface SessionInfo {
+  handle: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+}
+
+export type SessionLookup = { found: true; session: SessionInfo } | { found: false };
+
+export const MAX_STATE_KEYS = 1000;
+export const MAX_STATE_VALUE_CHARS = 1_048_576;
+export const MAX_STATE_KEY_CHARS = 256;
+
+export class StateLimitError extends Error {
+  override name = "StateLimitError";
+}
+
+interface SessionRow extends Record<string, SqlStorageValue> {
+  user_id: string;
+  handle: string;
+  created_at: number;
+  last_used_at: number;
+  idle_ttl_ms: number;
+}
+
+export class SessionObject extends DurableObject<Env> {
+  #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#createTables();
+  }
+
+  #createTables(): void {
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS session (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      user_id TEXT NOT NULL,
+      handle TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_used_at INTEGER NOT NULL,
+      idle_ttl_ms INTEGER NOT NULL
+    )`);
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS state (
+      key TEXT PRIMARY KEY,
+      value TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    )`);
+  }
+
+  /** Creates the session (or, for an existing one of the same user, refreshes it). */
+  async open(userId: string, handle: string, idleTtlMs: number): Promise<SessionInfo> {
+    const existing = this.#row();
+    if (existing && existing.user_id !== userId) {
+      throw new Error("session object belongs to another user");
+    }
+    const now = Date.now();
+    if (!existing) {
+      this.#sql.exec(
+        "INSERT INTO session (id, user_id, handle, created_at, last_used_at, idle_ttl_ms) VALUES (1, ?, ?, ?, ?, ?)",
+        userId,
+        handle,
+        now,
+        now,
+        idleTtlMs,
+      );
+    } else {
+      this.#sql.exec(
+        "UPDATE session SET last_used_at = ?, idle_ttl_ms = ? WHERE id = 1",
+        now,
+        idleTtlMs,
+      );
+    }
+    await this.ctx.storage.setAlarm(now + idleTtlMs);
+    return this.#info(this.#row() as SessionRow);
+  }
+
+  /** Marks the session used now and pushes its expiry back. */
+  async touch(userId: string): Promise<SessionLookup> {
+    const row = this.#ownedRow(userId);
+    if (!row) return { found: false };
+    const now = Date.now();
+    this.#sql.exec("UPDATE session SET last_used_at = ? WHERE id = 1", now);
+    await this.ctx.storage.setAlarm(now + row.idle_ttl_ms);
+    return { found: true, session: this.#info({ ...row, last_used_at: now }) };
+  }
+
+  async close(userId: string): Promise<boolean> {
+    if (!this.#ownedRow(userId)) return false;
+    await this.#erase();
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    const row = this.#row();
+    if (!row) return;
+    const expiresAt = row.last_used_at + row.idle_ttl_ms;
+    if (Date.now() >= expiresAt) await this.#erase();
+    else await this.ctx.storage.setAlarm(expiresAt);
+  }
+
+  stateGet(userId: string, key: string): string | null {
+    this.#requireOwned(userId);
+    const row = this.#sql.exec<{ value: string }>("SELECT value FROM state WHERE key = ?", key).toArray()[0];
+    return row ? row.value : null;
+  }
+
+  stateSet(userId: string, key: string, json: string): void {
+    this.#requireOwned(userId);
+    if (key.length === 0 || key.length > MAX_STATE_KEY_CHARS) {
+      throw new StateLimitError(`state keys must be 1 to ${MAX_STATE_KEY_CHARS} characters`);
+    }
+    if (json.length > MAX_STATE_VALUE_CHARS) {
+      throw new StateLimitError(
+        `state value for "${key}" is ${json.length} characters of JSON; the limit is ${MAX_STATE_VALUE_CHARS}`,
+      );
+    }
+    const exists = this.#sql.exec("SELECT 1 FROM state WHERE key = ?", key).toArray().length > 0;
+    if (!exists) {
+      const count = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM state").one().n;
+      if (count >= MAX_STATE_KEYS) {
+        throw new StateLimitError(`state holds at most ${MAX_STATE_KEYS} keys; delete some first`);
+      }
+    }
+    this.#sql.exec(
+      "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+      key,
+      json,
+      Date.now(),
+    );
+  }
+
+  stateDelete(userId: string, key: string): boolean {
+    this.#requireOwned(userId);
+    return this.#sql.exec("DELETE FROM state WHERE key = ?", key).rowsWritten > 0;
+  }
+
+  stateKeys(userId: string): string[] {
+    this.#requireOwned(userId);
+    return this.#sql.exec<{ key: string }>("SELECT key FROM state ORDER BY key").toArray().map((row) => row.key);
+  }
+
+  #row(): SessionRow | undefined {
+    return this.#sql.exec<SessionRow>("SELECT * FROM session WHERE id = 1").toArray()[0];
+  }
+
+  #ownedRow(userId: string): SessionRow | undefined {
+    const row = this.#row();
+    return row && row.user_id === userId ? row : undefined;
+  }
+
+  #requireOwned(userId: string): void {
+    if (!this.#ownedRow(userId)) throw new Error("session not found");
+  }
+
+  #info(row: SessionRow): SessionInfo {
+    return {
+      handle: row.handle,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      expiresAt: row.last_used_at + row.idle_ttl_ms,
+    };
+  }
+
+  async #erase(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#createTables();
+  }
+}

@@ -1,0 +1,147 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { login, openConsent, postForm, registerClient, type LoginOptions } from "../support/oauth-login";
+
+const ORIGIN = "http://127.0.0.1:8787";
+const options: LoginOptions = {
+  origin: ORIGIN,
+  fetch: (request) => exports.default.fetch(request),
+  password: "test-password",
+};
+
+const worker = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`${ORIGIN}${path}`, { redirect: "manual", ...init }));
+
+describe("metadata and challenges", () => {
+  it("answers an unauthenticated /mcp with 401 and the resource metadata URL", async () => {
+    const response = await worker("/mcp", { method: "POST", body: "{}" });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("WWW-Authenticate")).toBe(
+      `Bearer realm="OAuth", resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource/mcp"`,
+    );
+  });
+
+  it("publishes protected resource metadata for /mcp (RFC 9728)", async () => {
+    const response = await worker("/.well-known/oauth-protected-resource/mcp");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      resource: `${ORIGIN}/mcp`,
+      authorization_servers: [ORIGIN],
+      bearer_methods_supported: ["header"],
+      resource_name: "MCP Isolate Runner",
+    });
+  });
+
+  it("publishes authorization server metadata with S256 only", async () => {
+    const metadata = (await (await worker("/.well-known/oauth-authorization-server")).json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      issuer: ORIGIN,
+      authorization_endpoint: `${ORIGIN}/authorize`,
+      token_endpoint: `${ORIGIN}/oauth/token`,
+      registration_endpoint: `${ORIGIN}/oauth/register`,
+      code_challenge_methods_supported: ["S256"],
+      scopes_supported: ["mcp"],
+    });
+  });
+
+  it("rejects an unknown token with invalid_token", async () => {
+    const response = await worker("/mcp", { method: "POST", headers: { Authorization: "Bearer u:g:nope" }, body: "{}" });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: "invalid_token", error_description: "Invalid access token" });
+  });
+});
+
+describe("the login flow", () => {
+  it("issues tokens after register, consent, login and code exchange", async () => {
+    const tokens = await login(options);
+    expect(tokens.access_token).toMatch(/^u_[0-9a-f]{32}:/);
+    expect(tokens).toMatchObject({ scope: "mcp", expires_in: 3600 });
+    expect(tokens.refresh_token).toBeTruthy();
+    const users = await env.DB.prepare("SELECT provider, subject, display_name FROM users").all();
+    expect(users.results).toEqual([{ provider: "local", subject: "admin", display_name: "Administrator" }]);
+  });
+
+  it("shows the client name, redirect host and scopes on a page that cannot be framed", async () => {
+    const clientId = await registerClient({ ...options, clientName: "Evil <script>", redirectUri: "https://app.example.com/cb" });
+    const consent = await openConsent({ ...options, redirectUri: "https://app.example.com/cb" }, clientId);
+    expect(consent.consentHtml).toContain("Evil &lt;script&gt;");
+    expect(consent.consentHtml).not.toContain("Evil <script>");
+    expect(consent.consentHtml).toContain("<code>app.example.com</code>");
+    expect(consent.consentHtml).toContain("<code>mcp</code>");
+    const page = await worker(`/authorize?${new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: "https://app.example.com/cb", scope: "mcp", state: "s", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSYQ7kWM", code_challenge_method: "S256" })}`);
+    expect(page.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+    expect(page.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(page.headers.get("Set-Cookie")).toMatch(/^mir_tx=[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/);
+  });
+
+  it("refuses a consent post without the browser's cookie or with a wrong CSRF token", async () => {
+    const consent = await openConsent(options);
+    const fields = { transaction: consent.transaction, csrf: consent.csrf, decision: "approve" };
+    expect((await postForm(options, "/authorize", fields, "")).status).toBe(400);
+    expect((await postForm(options, "/authorize", fields, "mir_tx=someone-else")).status).toBe(400);
+    expect((await postForm(options, "/authorize", { ...fields, csrf: "forged" }, consent.cookie)).status).toBe(400);
+    expect((await postForm(options, "/authorize", fields, consent.cookie)).status).toBe(200);
+  });
+
+  it("refuses to skip consent by posting straight to /login", async () => {
+    const consent = await openConsent(options);
+    const response = await postForm(options, "/login", { transaction: consent.transaction, csrf: consent.csrf, password: "test-password" }, consent.cookie);
+    expect(response.status).toBe(400);
+  });
+
+  it("redirects with access_denied when the person denies", async () => {
+    const consent = await openConsent(options);
+    const response = await postForm(options, "/authorize", { transaction: consent.transaction, csrf: consent.csrf, decision: "deny" }, consent.cookie);
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get("Location") ?? "");
+    expect(location.origin + location.pathname).toBe(consent.redirectUri);
+    expect(location.searchParams.get("error")).toBe("access_denied");
+    expect(location.searchParams.get("state")).toBe(consent.state);
+  });
+
+  it("rejects a wrong password, and ends the attempt after five", async () => {
+    const consent = await openConsent(options);
+    const fields = { transaction: consent.transaction, csrf: consent.csrf };
+    await postForm(options, "/authorize", { ...fields, decision: "approve" }, consent.cookie);
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const response = await postForm(options, "/login", { ...fields, password: "wrong" }, consent.cookie);
+      expect(response.status).toBe(401);
+      expect(await response.text()).toContain("That password is not correct.");
+    }
+    expect((await postForm(options, "/login", { ...fields, password: "wrong" }, consent.cookie)).status).toBe(429);
+    expect((await postForm(options, "/login", { ...fields, password: "test-password" }, consent.cookie)).status).toBe(400);
+  });
+
+  it("rejects PKCE plain and unknown redirect URIs", async () => {
+    const clientId = await registerClient(options);
+    const base = { response_type: "code", client_id: clientId, scope: "mcp", state: "s" };
+    const plain = await worker(`/authorize?${new URLSearchParams({ ...base, redirect_uri: "http://127.0.0.1:33418/callback", code_challenge: "abc" })}`);
+    expect(plain.status).toBe(302);
+    expect(new URL(plain.headers.get("Location") ?? "").searchParams.get("error")).toBe("invalid_request");
+    const foreign = await worker(`/authorize?${new URLSearchParams({ ...base, redirect_uri: "https://attacker.example/cb", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSYQ7kWM", code_challenge_method: "S256" })}`);
+    expect(foreign.status).toBe(400);
+    expect(foreign.headers.get("Location")).toBeNull();
+  });
+
+  it("sets the transaction cookie with the __Host- prefix and Secure on https", async () => {
+    const httpsOptions = { ...options, origin: "https://mcp.example.com" };
+    const consent = await openConsent(httpsOptions);
+    expect(consent.cookie).toMatch(/^__Host-mir_tx=/);
+    const response = await exports.default.fetch(new Request(`https://mcp.example.com/authorize?x=1`));
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("a deployment without ADMIN_PASSWORD", () => {
+  it("refuses to log anyone in and says why", async () => {
+    const { localProvider } = await import("../../src/auth/local-provider");
+    const request = new Request(`${ORIGIN}/authorize`);
+    expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "" }, request)).toBe(
+      "This deployment has no ADMIN_PASSWORD secret, so nobody can log in. Set one with `wrangler secret put ADMIN_PASSWORD`.",
+    );
+    expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "dev-password" }, new Request("https://mcp.example.com/authorize"))).toContain(
+      "development default",
+    );
+    expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "dev-password" }, request)).toBeNull();
+  });
+});
