@@ -132,6 +132,82 @@ describe("the login flow", () => {
   });
 });
 
+describe("tokens", () => {
+  const initialize = (token: string, origin = ORIGIN) =>
+    exports.default.fetch(
+      new Request(`${origin}/mcp`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Host: new URL(origin).host,
+          "Content-Type": "application/json",
+          Accept: "application/json, text/event-stream",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+        }),
+      }),
+    );
+
+  it("refuses an expired access token, and a refresh gives a working one", async () => {
+    const tokens = await login(options);
+    expect((await initialize(tokens.access_token)).status).toBe(200);
+    const [userId, grantId] = tokens.access_token.split(":");
+    const { keys } = await env.OAUTH_KV.list({ prefix: `token:${userId}:${grantId}:` });
+    expect(keys).toHaveLength(1);
+    const key = keys[0]?.name ?? "";
+    const record = (await env.OAUTH_KV.get<{ expiresAt: number }>(key, "json")) ?? { expiresAt: 0 };
+    await env.OAUTH_KV.put(key, JSON.stringify({ ...record, expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+    const expired = await initialize(tokens.access_token);
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toEqual({ error: "invalid_token", error_description: "Access token expired" });
+
+    const refreshed = await worker("/oauth/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token ?? "", client_id: tokens.clientId }).toString(),
+    });
+    expect(refreshed.status).toBe(200);
+    const { access_token } = (await refreshed.json()) as { access_token: string };
+    expect((await initialize(access_token)).status).toBe(200);
+  });
+
+  it("binds tokens to this resource: a token is refused at another origin", async () => {
+    const tokens = await login(options);
+    const elsewhere = await initialize(tokens.access_token, "http://localhost:8787");
+    expect(elsewhere.status).toBe(401);
+  });
+
+  it("answers a foreign Origin with 403 and accepts the server's own", async () => {
+    const tokens = await login(options);
+    const request = (origin: string) =>
+      exports.default.fetch(
+        new Request(`${ORIGIN}/mcp`, {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${tokens.access_token}`,
+            Host: "127.0.0.1:8787",
+            Origin: origin,
+            "Content-Type": "application/json",
+            Accept: "application/json, text/event-stream",
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+        }),
+      );
+    const foreign = await request("https://evil.example");
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toEqual({
+      jsonrpc: "2.0",
+      error: { code: -32000, message: "Invalid Origin: evil.example" },
+      id: null,
+    });
+    expect((await request(ORIGIN)).status).toBe(200);
+  });
+});
+
 describe("a deployment without ADMIN_PASSWORD", () => {
   it("refuses to log anyone in and says why", async () => {
     const { localProvider } = await import("../../src/auth/local-provider");

@@ -1,0 +1,172 @@
+import { env, exports } from "cloudflare:workers";
+import type { Client } from "@modelcontextprotocol/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectClient, ERAS, type Era } from "../support/mcp-client";
+import { login, type Tokens } from "../support/oauth-login";
+import { resolveSession, sessionStub } from "../../src/session/session-stub";
+
+const ORIGIN = "http://127.0.0.1:8787";
+/** Calls the Worker in-process; a browser or network client would send Host itself. */
+const workerFetch = (input: string | URL | Request, init?: RequestInit) => {
+  const request = new Request(input, init);
+  request.headers.set("Host", new URL(request.url).host);
+  return exports.default.fetch(request);
+};
+const loginOptions = { origin: ORIGIN, fetch: (r: Request) => exports.default.fetch(r), password: "test-password" };
+
+type ToolResult = Awaited<ReturnType<Client["callTool"]>>;
+const text = (result: ToolResult) => (result.content as { type: string; text: string }[])[0]?.text;
+
+let tokens: Tokens;
+
+beforeAll(async () => {
+  tokens = await login(loginOptions);
+});
+
+describe.each(ERAS)("protocol %s", (era: Era) => {
+  let client: Client;
+  beforeAll(async () => {
+    client = await connectClient({ url: `${ORIGIN}/mcp`, token: tokens.access_token, era, fetch: workerFetch });
+  });
+  afterAll(() => client.close());
+
+  it("negotiates the era", () => {
+    expect(client.getNegotiatedProtocolVersion()).toBe(era);
+  });
+
+  it("lists a small fixed tool surface with output schemas", async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["close_session", "execute_code", "open_session"]);
+    const execute = tools.find((tool) => tool.name === "execute_code");
+    expect(Object.keys(execute?.outputSchema?.properties ?? {}).sort()).toEqual([
+      "duration_ms",
+      "error",
+      "logs",
+      "ok",
+      "result",
+      "tool_calls",
+    ]);
+    const open = tools.find((tool) => tool.name === "open_session");
+    expect(open?.description).toContain("expires after 1 h without use");
+  });
+
+  it("runs code and returns structured and text results", async () => {
+    const result = await client.callTool({ name: "execute_code", arguments: { code: "return 1 + 1" } });
+    expect(result.isError).toBeUndefined();
+    expect(result.structuredContent).toMatchObject({ ok: true, result: 2, logs: [], tool_calls: [] });
+    expect(JSON.parse(text(result) ?? "")).toEqual(result.structuredContent);
+  });
+
+  it("reports a failing program as an error result with the report", async () => {
+    const result = await client.callTool({ name: "execute_code", arguments: { code: "throw new TypeError('nope')" } });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ ok: false, error: { name: "TypeError", message: "nope", line: 1 } });
+  });
+});
+
+describe("bad input at the tool boundary", () => {
+  let client: Client;
+  beforeAll(async () => {
+    client = await connectClient({ url: `${ORIGIN}/mcp`, token: tokens.access_token, era: "2026-07-28", fetch: workerFetch });
+  });
+  afterAll(() => client.close());
+
+  it("rejects missing or mistyped arguments with the field named", async () => {
+    const missing = await client.callTool({ name: "execute_code", arguments: {} });
+    expect(missing.isError).toBe(true);
+    expect(text(missing)).toContain("code");
+    const mistyped = await client.callTool({ name: "execute_code", arguments: { code: 42, timeout_ms: "soon" } });
+    expect(mistyped.isError).toBe(true);
+    expect(text(mistyped)).toMatch(/Input validation error.*code.*timeout_ms/s);
+  });
+
+  it("refuses a 1 MB program with the limit named, and keeps working", async () => {
+    const code = `return ${JSON.stringify("x".repeat(1024 * 1024))}.length`;
+    const result = await client.callTool({ name: "execute_code", arguments: { code } });
+    expect(result.isError).toBe(true);
+    expect(text(result)).toBe(
+      `code_too_large: The program is ${code.length} characters; the limit is 262144. Split the work into smaller programs or keep data in \`state\`.`,
+    );
+    const after = await client.callTool({ name: "execute_code", arguments: { code: "return 'still here'" } });
+    expect(after.structuredContent).toMatchObject({ ok: true, result: "still here" });
+  });
+
+  it("refuses a timeout above the maximum", async () => {
+    const result = await client.callTool({ name: "execute_code", arguments: { code: "1", timeout_ms: 999_999 } });
+    expect(text(result)).toBe("invalid_arguments: timeout_ms 999999 is above this server's maximum of 120000 ms.");
+  });
+
+  it("ends a busy loop with a timeout and serves the next call", async () => {
+    const result = await client.callTool({ name: "execute_code", arguments: { code: "while (true) {}", timeout_ms: 200 } });
+    expect(result.structuredContent).toMatchObject({
+      ok: false,
+      error: { name: "TimeoutError", message: "Execution exceeded its 200 ms deadline and was stopped" },
+    });
+    const next = await client.callTool({ name: "execute_code", arguments: { code: "return 'next'" } });
+    expect(next.structuredContent).toMatchObject({ ok: true, result: "next" });
+  });
+
+  it("writes an audit row per execution, with the code's hash and not its text", async () => {
+    await client.callTool({ name: "execute_code", arguments: { code: "return 'audited'" } });
+    const row = await env.DB.prepare(
+      "SELECT session_handle, code_sha256, code_chars, ok, error_name FROM executions WHERE code_chars = ? ORDER BY created_at DESC LIMIT 1",
+    )
+      .bind("return 'audited'".length)
+      .first();
+    expect(row).toEqual({
+      session_handle: "default",
+      code_sha256: "6afd70c6ae86121a72cd75fe70d9f3b3f1dbf387a1a60527ef339dad4a9a2c92",
+      code_chars: 16,
+      ok: 1,
+      error_name: null,
+    });
+  });
+});
+
+describe("sessions", () => {
+  let alice: Client;
+  beforeAll(async () => {
+    alice = await connectClient({ url: `${ORIGIN}/mcp`, token: tokens.access_token, era: "2025-11-25", fetch: workerFetch });
+  });
+  afterAll(() => alice.close());
+
+  it("keeps state per session and isolates sessions from each other", async () => {
+    const opened = await alice.callTool({ name: "open_session", arguments: {} });
+    const handle = (opened.structuredContent as { session: string }).session;
+    expect(handle).toMatch(/^s_[A-Za-z0-9_-]{22}$/);
+    await alice.callTool({ name: "execute_code", arguments: { code: "await state.set('k', 'in-session')", session: handle } });
+    await alice.callTool({ name: "execute_code", arguments: { code: "await state.set('k', 'default')" } });
+    const inSession = await alice.callTool({ name: "execute_code", arguments: { code: "await state.get('k')", session: handle } });
+    expect(inSession.structuredContent).toMatchObject({ result: "in-session" });
+    const inDefault = await alice.callTool({ name: "execute_code", arguments: { code: "await state.get('k')" } });
+    expect(inDefault.structuredContent).toMatchObject({ result: "default" });
+  });
+
+  it("reports unknown, malformed and closed handles as not found", async () => {
+    const opened = await alice.callTool({ name: "open_session", arguments: {} });
+    const handle = (opened.structuredContent as { session: string }).session;
+    expect((await alice.callTool({ name: "close_session", arguments: { session: handle } })).structuredContent).toEqual({ closed: true, session: handle });
+    for (const session of [handle, "s_AAAAAAAAAAAAAAAAAAAAAA", "../etc"]) {
+      const result = await alice.callTool({ name: "execute_code", arguments: { code: "1", session } });
+      expect(result.isError).toBe(true);
+      expect(text(result)).toBe(
+        `session_not_found: Session "${session}" was not found: it may have expired or been closed. Call open_session for a new one, or omit "session" to use your default session.`,
+      );
+    }
+  });
+
+  it("reports another user's handle as not found", async () => {
+    const opened = await alice.callTool({ name: "open_session", arguments: {} });
+    const handle = (opened.structuredContent as { session: string }).session;
+    const aliceId = tokens.access_token.split(":")[0] ?? "";
+    await expect(resolveSession(env, aliceId, handle, 60_000)).resolves.toMatchObject({ handle });
+    await expect(resolveSession(env, "u_someone_else", handle, 60_000)).rejects.toMatchObject({
+      code: "session_not_found",
+    });
+    // Reaching the object under the right name but as another user is refused too.
+    const stub = sessionStub(env, aliceId, handle);
+    await expect(stub.touch("u_someone_else")).resolves.toEqual({ found: false });
+    await expect(stub.close("u_someone_else")).resolves.toBe(false);
+    await expect(stub.touch(aliceId)).resolves.toMatchObject({ found: true });
+  });
+});

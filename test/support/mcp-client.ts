@@ -1,0 +1,29 @@
+/**
+ * An SDK v2 client for either protocol era, with a bearer token and an injectable fetch.
+ */
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
+
+export type Era = "2026-07-28" | "2025-11-25";
+export const ERAS: Era[] = ["2026-07-28", "2025-11-25"];
+
+export async function connectClient(options: {
+  url: string;
+  token: string;
+  era: Era;
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+}): Promise<Client> {
+  const client = new Client(
+    { name: "mcp-isolate-runner-tests", version: "1.0.0" },
+    {
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      ...(options.era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}),
+    },
+  );
+  const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+    requestInit: { headers: { Authorization: `Bearer ${options.token}` } },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  await client.connect(transport);
+  return client;
+}
