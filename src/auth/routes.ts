@@ -3,11 +3,7 @@
  * the grant. Consent comes first, before any upstream redirect, and names the client, its
  * redirect host and the scopes it asks for.
  */
-import {
-  AuthorizationError,
-  type AuthRequest,
-  type OAuthHelpers,
-} from "@cloudflare/workers-oauth-provider";
+import { AuthorizationError, type AuthRequest, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
 import { Hono } from "hono";
 import { upsertUser } from "../store/users";
 import type { GrantProps } from "./grant";
@@ -131,7 +127,13 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
     return provider.begin(loginContext(c.req.raw, c.env, form, id, approved));
   });
 
-  const finishLogin = async (request: Request, env: AuthEnv, form: FormData | null, id: string, transaction: AuthTransaction) => {
+  const finishLogin = async (
+    request: Request,
+    env: AuthEnv,
+    form: FormData | null,
+    id: string,
+    transaction: AuthTransaction,
+  ) => {
     const provider = selectProvider(env);
     if (!provider) return errorPage("Login unavailable", "No identity provider is configured.", 500);
     const outcome = await provider.finish(loginContext(request, env, form, id, transaction));
@@ -140,7 +142,11 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
         const failedLogins = transaction.failedLogins + 1;
         if (failedLogins >= MAX_FAILED_LOGINS) {
           await deleteTransaction(env.OAUTH_KV, id);
-          return errorPage("Too many attempts", `${MAX_FAILED_LOGINS} failed logins: start the connection from your MCP client again.`, 429);
+          return errorPage(
+            "Too many attempts",
+            `${MAX_FAILED_LOGINS} failed logins: start the connection from your MCP client again.`,
+            429,
+          );
         }
         await saveTransaction(env.OAUTH_KV, id, { ...transaction, failedLogins });
       }

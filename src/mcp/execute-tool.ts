@@ -32,7 +32,9 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
           .int()
           .positive()
           .optional()
-          .describe(`Deadline in ms; default ${limits.executionTimeoutMs}, at most ${limits.executionTimeoutMaxMs}.`),
+          .describe(
+            `Deadline in ms; default ${limits.executionTimeoutMs}, at most ${limits.executionTimeoutMaxMs}.`,
+          ),
         session: sessionArgument,
       }),
       outputSchema: executionReportSchema,

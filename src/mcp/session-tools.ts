@@ -40,7 +40,11 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
     () =>
       guarded(async () => {
         const handle = mintSessionHandle();
-        const info = await sessionStub(env, user.userId, handle).open(user.userId, handle, limits.sessionIdleTtlMs);
+        const info = await sessionStub(env, user.userId, handle).open(
+          user.userId,
+          handle,
+          limits.sessionIdleTtlMs,
+        );
         return structuredResult({
           session: info.handle,
           expires_at: new Date(info.expiresAt).toISOString(),
@@ -61,7 +65,10 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
     ({ session }) =>
       guarded(async () => {
         if (session === DEFAULT_SESSION) {
-          throw new ToolError("invalid_arguments", "The default session cannot be closed; it expires by itself when idle.");
+          throw new ToolError(
+            "invalid_arguments",
+            "The default session cannot be closed; it expires by itself when idle.",
+          );
         }
         if (!isWellFormedHandle(session)) throw sessionNotFound(session);
         const closed = await sessionStub(env, user.userId, session).close(user.userId);

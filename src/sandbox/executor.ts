@@ -29,11 +29,7 @@ interface HarnessReply {
 }
 
 interface SandboxEntrypoint {
-  execute(options: {
-    timeoutMs: number;
-    maxResultChars: number;
-    maxLogChars: number;
-  }): Promise<HarnessReply>;
+  execute(options: { timeoutMs: number; maxResultChars: number; maxLogChars: number }): Promise<HarnessReply>;
 }
 
 /** Grace after the deadline before the host stops waiting for an isolate that did not answer. */
@@ -45,9 +41,11 @@ export async function runInSandbox(
   request: ExecutionRequest,
 ): Promise<ExecutionReport> {
   const started = Date.now();
-  const finish = (
-    fields: Omit<ExecutionReport, "duration_ms" | "tool_calls">,
-  ): ExecutionReport => ({ ...fields, duration_ms: Date.now() - started, tool_calls: [] });
+  const finish = (fields: Omit<ExecutionReport, "duration_ms" | "tool_calls">): ExecutionReport => ({
+    ...fields,
+    duration_ms: Date.now() - started,
+    tool_calls: [],
+  });
 
   const guardName = `__guard_${crypto.randomUUID().replaceAll("-", "")}`;
   const transpiled = transpile(request.code, guardName);

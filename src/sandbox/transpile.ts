@@ -146,7 +146,7 @@ function guardFunctionBody(fn: Node, insertions: Insertion[], guard: string): vo
 }
 
 function applyInsertions(source: string, insertions: Insertion[]): string {
-  const sorted = [...insertions].sort((a, b) => a.at - b.at || a.order - b.order);
+  const sorted = insertions.toSorted((a, b) => a.at - b.at || a.order - b.order);
   let out = "";
   let cursor = 0;
   for (const { at, text } of sorted) {
@@ -165,10 +165,7 @@ function positionOf(source: string, offset: number): { line: number; column: num
 
 function syntaxFailure(error: unknown, columnBase: 0 | 1): TranspileFailure {
   const located = error as LocatedError;
-  const message = (error instanceof Error ? error.message : String(error)).replace(
-    /\s*\(\d+:\d+\)$/,
-    "",
-  );
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\(\d+:\d+\)$/, "");
   const failure: TranspileFailure = { ok: false, error: { name: "SyntaxError", message } };
   if (located.loc) {
     failure.error.line = located.loc.line;

@@ -74,11 +74,7 @@ export class SessionObject extends DurableObject<Env> {
         idleTtlMs,
       );
     } else {
-      this.#sql.exec(
-        "UPDATE session SET last_used_at = ?, idle_ttl_ms = ? WHERE id = 1",
-        now,
-        idleTtlMs,
-      );
+      this.#sql.exec("UPDATE session SET last_used_at = ?, idle_ttl_ms = ? WHERE id = 1", now, idleTtlMs);
     }
     await this.ctx.storage.setAlarm(now + idleTtlMs);
     return this.#info(this.#row() as SessionRow);
@@ -146,7 +142,10 @@ export class SessionObject extends DurableObject<Env> {
 
   stateKeys(userId: string): string[] {
     this.#requireOwned(userId);
-    return this.#sql.exec<{ key: string }>("SELECT key FROM state ORDER BY key").toArray().map((row) => row.key);
+    return this.#sql
+      .exec<{ key: string }>("SELECT key FROM state ORDER BY key")
+      .toArray()
+      .map((row) => row.key);
   }
 
   #row(): SessionRow | undefined {

@@ -54,7 +54,9 @@ describe("results", () => {
   });
 
   it("supports top-level await", async () => {
-    const report = await run("const v = await new Promise((r) => setTimeout(() => r('late'), 10));\nreturn v");
+    const report = await run(
+      "const v = await new Promise((r) => setTimeout(() => r('late'), 10));\nreturn v",
+    );
     expect(report.result).toBe("late");
   });
 
@@ -67,7 +69,10 @@ describe("results", () => {
       self: "[Circular]",
     });
     expect((await run("return function named() {}")).result).toBe("[Function: named]");
-    expect((await run("return new Map<unknown, number>([['a', 1], [2, 2]])")).result).toEqual({ a: 1, "2": 2 });
+    expect((await run("return new Map<unknown, number>([['a', 1], [2, 2]])")).result).toEqual({
+      a: 1,
+      "2": 2,
+    });
     expect((await run("return new Set([1, 1, 2])")).result).toEqual([1, 2]);
     expect((await run("return { n: NaN, d: new Date(0), u: undefined }")).result).toEqual({
       n: "NaN",
@@ -206,9 +211,13 @@ describe("isolation", () => {
 
 describe("session state", () => {
   it("carries values from one execution to the next", async () => {
-    expect((await run("await state.set('counter', { n: 1 });\nreturn await state.keys()")).result).toEqual(["counter"]);
+    expect((await run("await state.set('counter', { n: 1 });\nreturn await state.keys()")).result).toEqual([
+      "counter",
+    ]);
     expect((await run("const c = await state.get('counter');\nreturn c.n + 1")).result).toBe(2);
-    expect((await run("await state.delete('counter');\nreturn await state.get('counter')")).result).toBeNull();
+    expect(
+      (await run("await state.delete('counter');\nreturn await state.get('counter')")).result,
+    ).toBeNull();
   });
 
   it("is refused for a session that does not exist", async () => {

@@ -12,7 +12,11 @@ const workerFetch = (input: string | URL | Request, init?: RequestInit) => {
   request.headers.set("Host", new URL(request.url).host);
   return exports.default.fetch(request);
 };
-const loginOptions = { origin: ORIGIN, fetch: (r: Request) => exports.default.fetch(r), password: "test-password" };
+const loginOptions = {
+  origin: ORIGIN,
+  fetch: (r: Request) => exports.default.fetch(r),
+  password: "test-password",
+};
 
 type ToolResult = Awaited<ReturnType<Client["callTool"]>>;
 const text = (result: ToolResult) => (result.content as { type: string; text: string }[])[0]?.text;
@@ -26,7 +30,12 @@ beforeAll(async () => {
 describe.each(ERAS)("protocol %s", (era: Era) => {
   let client: Client;
   beforeAll(async () => {
-    client = await connectClient({ url: `${ORIGIN}/mcp`, token: tokens.access_token, era, fetch: workerFetch });
+    client = await connectClient({
+      url: `${ORIGIN}/mcp`,
+      token: tokens.access_token,
+      era,
+      fetch: workerFetch,
+    });
   });
   afterAll(() => client.close());
 
@@ -36,9 +45,13 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
 
   it("lists a small fixed tool surface with output schemas", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["close_session", "execute_code", "open_session"]);
+    expect(tools.map((tool) => tool.name).toSorted()).toEqual([
+      "close_session",
+      "execute_code",
+      "open_session",
+    ]);
     const execute = tools.find((tool) => tool.name === "execute_code");
-    expect(Object.keys(execute?.outputSchema?.properties ?? {}).sort()).toEqual([
+    expect(Object.keys(execute?.outputSchema?.properties ?? {}).toSorted()).toEqual([
       "duration_ms",
       "error",
       "logs",
@@ -58,16 +71,27 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
   });
 
   it("reports a failing program as an error result with the report", async () => {
-    const result = await client.callTool({ name: "execute_code", arguments: { code: "throw new TypeError('nope')" } });
+    const result = await client.callTool({
+      name: "execute_code",
+      arguments: { code: "throw new TypeError('nope')" },
+    });
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({ ok: false, error: { name: "TypeError", message: "nope", line: 1 } });
+    expect(result.structuredContent).toMatchObject({
+      ok: false,
+      error: { name: "TypeError", message: "nope", line: 1 },
+    });
   });
 });
 
 describe("bad input at the tool boundary", () => {
   let client: Client;
   beforeAll(async () => {
-    client = await connectClient({ url: `${ORIGIN}/mcp`, token: tokens.access_token, era: "2026-07-28", fetch: workerFetch });
+    client = await connectClient({
+      url: `${ORIGIN}/mcp`,
+      token: tokens.access_token,
+      era: "2026-07-28",
+      fetch: workerFetch,
+    });
   });
   afterAll(() => client.close());
 
@@ -75,7 +99,10 @@ describe("bad input at the tool boundary", () => {
     const missing = await client.callTool({ name: "execute_code", arguments: {} });
     expect(missing.isError).toBe(true);
     expect(text(missing)).toContain("code");
-    const mistyped = await client.callTool({ name: "execute_code", arguments: { code: 42, timeout_ms: "soon" } });
+    const mistyped = await client.callTool({
+      name: "execute_code",
+      arguments: { code: 42, timeout_ms: "soon" },
+    });
     expect(mistyped.isError).toBe(true);
     expect(text(mistyped)).toMatch(/Input validation error.*code.*timeout_ms/s);
   });
@@ -92,12 +119,20 @@ describe("bad input at the tool boundary", () => {
   });
 
   it("refuses a timeout above the maximum", async () => {
-    const result = await client.callTool({ name: "execute_code", arguments: { code: "1", timeout_ms: 999_999 } });
-    expect(text(result)).toBe("invalid_arguments: timeout_ms 999999 is above this server's maximum of 120000 ms.");
+    const result = await client.callTool({
+      name: "execute_code",
+      arguments: { code: "1", timeout_ms: 999_999 },
+    });
+    expect(text(result)).toBe(
+      "invalid_arguments: timeout_ms 999999 is above this server's maximum of 120000 ms.",
+    );
   });
 
   it("ends a busy loop with a timeout and serves the next call", async () => {
-    const result = await client.callTool({ name: "execute_code", arguments: { code: "while (true) {}", timeout_ms: 200 } });
+    const result = await client.callTool({
+      name: "execute_code",
+      arguments: { code: "while (true) {}", timeout_ms: 200 },
+    });
     expect(result.structuredContent).toMatchObject({
       ok: false,
       error: { name: "TimeoutError", message: "Execution exceeded its 200 ms deadline and was stopped" },
@@ -126,7 +161,12 @@ describe("bad input at the tool boundary", () => {
 describe("sessions", () => {
   let alice: Client;
   beforeAll(async () => {
-    alice = await connectClient({ url: `${ORIGIN}/mcp`, token: tokens.access_token, era: "2025-11-25", fetch: workerFetch });
+    alice = await connectClient({
+      url: `${ORIGIN}/mcp`,
+      token: tokens.access_token,
+      era: "2025-11-25",
+      fetch: workerFetch,
+    });
   });
   afterAll(() => alice.close());
 
@@ -134,18 +174,29 @@ describe("sessions", () => {
     const opened = await alice.callTool({ name: "open_session", arguments: {} });
     const handle = (opened.structuredContent as { session: string }).session;
     expect(handle).toMatch(/^s_[A-Za-z0-9_-]{22}$/);
-    await alice.callTool({ name: "execute_code", arguments: { code: "await state.set('k', 'in-session')", session: handle } });
+    await alice.callTool({
+      name: "execute_code",
+      arguments: { code: "await state.set('k', 'in-session')", session: handle },
+    });
     await alice.callTool({ name: "execute_code", arguments: { code: "await state.set('k', 'default')" } });
-    const inSession = await alice.callTool({ name: "execute_code", arguments: { code: "await state.get('k')", session: handle } });
+    const inSession = await alice.callTool({
+      name: "execute_code",
+      arguments: { code: "await state.get('k')", session: handle },
+    });
     expect(inSession.structuredContent).toMatchObject({ result: "in-session" });
-    const inDefault = await alice.callTool({ name: "execute_code", arguments: { code: "await state.get('k')" } });
+    const inDefault = await alice.callTool({
+      name: "execute_code",
+      arguments: { code: "await state.get('k')" },
+    });
     expect(inDefault.structuredContent).toMatchObject({ result: "default" });
   });
 
   it("reports unknown, malformed and closed handles as not found", async () => {
     const opened = await alice.callTool({ name: "open_session", arguments: {} });
     const handle = (opened.structuredContent as { session: string }).session;
-    expect((await alice.callTool({ name: "close_session", arguments: { session: handle } })).structuredContent).toEqual({ closed: true, session: handle });
+    expect(
+      (await alice.callTool({ name: "close_session", arguments: { session: handle } })).structuredContent,
+    ).toEqual({ closed: true, session: handle });
     for (const session of [handle, "s_AAAAAAAAAAAAAAAAAAAAAA", "../etc"]) {
       const result = await alice.callTool({ name: "execute_code", arguments: { code: "1", session } });
       expect(result.isError).toBe(true);

@@ -33,7 +33,10 @@ describe("metadata and challenges", () => {
   });
 
   it("publishes authorization server metadata with S256 only", async () => {
-    const metadata = (await (await worker("/.well-known/oauth-authorization-server")).json()) as Record<string, unknown>;
+    const metadata = (await (await worker("/.well-known/oauth-authorization-server")).json()) as Record<
+      string,
+      unknown
+    >;
     expect(metadata).toMatchObject({
       issuer: ORIGIN,
       authorization_endpoint: `${ORIGIN}/authorize`,
@@ -45,9 +48,16 @@ describe("metadata and challenges", () => {
   });
 
   it("rejects an unknown token with invalid_token", async () => {
-    const response = await worker("/mcp", { method: "POST", headers: { Authorization: "Bearer u:g:nope" }, body: "{}" });
+    const response = await worker("/mcp", {
+      method: "POST",
+      headers: { Authorization: "Bearer u:g:nope" },
+      body: "{}",
+    });
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: "invalid_token", error_description: "Invalid access token" });
+    expect(await response.json()).toEqual({
+      error: "invalid_token",
+      error_description: "Invalid access token",
+    });
   });
 });
 
@@ -62,16 +72,24 @@ describe("the login flow", () => {
   });
 
   it("shows the client name, redirect host and scopes on a page that cannot be framed", async () => {
-    const clientId = await registerClient({ ...options, clientName: "Evil <script>", redirectUri: "https://app.example.com/cb" });
+    const clientId = await registerClient({
+      ...options,
+      clientName: "Evil <script>",
+      redirectUri: "https://app.example.com/cb",
+    });
     const consent = await openConsent({ ...options, redirectUri: "https://app.example.com/cb" }, clientId);
     expect(consent.consentHtml).toContain("Evil &lt;script&gt;");
     expect(consent.consentHtml).not.toContain("Evil <script>");
     expect(consent.consentHtml).toContain("<code>app.example.com</code>");
     expect(consent.consentHtml).toContain("<code>mcp</code>");
-    const page = await worker(`/authorize?${new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: "https://app.example.com/cb", scope: "mcp", state: "s", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSYQ7kWM", code_challenge_method: "S256" })}`);
+    const page = await worker(
+      `/authorize?${new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: "https://app.example.com/cb", scope: "mcp", state: "s", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSYQ7kWM", code_challenge_method: "S256" })}`,
+    );
     expect(page.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
     expect(page.headers.get("X-Frame-Options")).toBe("DENY");
-    expect(page.headers.get("Set-Cookie")).toMatch(/^mir_tx=[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/);
+    expect(page.headers.get("Set-Cookie")).toMatch(
+      /^mir_tx=[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/,
+    );
   });
 
   it("refuses a consent post without the browser's cookie or with a wrong CSRF token", async () => {
@@ -79,19 +97,31 @@ describe("the login flow", () => {
     const fields = { transaction: consent.transaction, csrf: consent.csrf, decision: "approve" };
     expect((await postForm(options, "/authorize", fields, "")).status).toBe(400);
     expect((await postForm(options, "/authorize", fields, "mir_tx=someone-else")).status).toBe(400);
-    expect((await postForm(options, "/authorize", { ...fields, csrf: "forged" }, consent.cookie)).status).toBe(400);
+    expect(
+      (await postForm(options, "/authorize", { ...fields, csrf: "forged" }, consent.cookie)).status,
+    ).toBe(400);
     expect((await postForm(options, "/authorize", fields, consent.cookie)).status).toBe(200);
   });
 
   it("refuses to skip consent by posting straight to /login", async () => {
     const consent = await openConsent(options);
-    const response = await postForm(options, "/login", { transaction: consent.transaction, csrf: consent.csrf, password: "test-password" }, consent.cookie);
+    const response = await postForm(
+      options,
+      "/login",
+      { transaction: consent.transaction, csrf: consent.csrf, password: "test-password" },
+      consent.cookie,
+    );
     expect(response.status).toBe(400);
   });
 
   it("redirects with access_denied when the person denies", async () => {
     const consent = await openConsent(options);
-    const response = await postForm(options, "/authorize", { transaction: consent.transaction, csrf: consent.csrf, decision: "deny" }, consent.cookie);
+    const response = await postForm(
+      options,
+      "/authorize",
+      { transaction: consent.transaction, csrf: consent.csrf, decision: "deny" },
+      consent.cookie,
+    );
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get("Location") ?? "");
     expect(location.origin + location.pathname).toBe(consent.redirectUri);
@@ -108,17 +138,25 @@ describe("the login flow", () => {
       expect(response.status).toBe(401);
       expect(await response.text()).toContain("That password is not correct.");
     }
-    expect((await postForm(options, "/login", { ...fields, password: "wrong" }, consent.cookie)).status).toBe(429);
-    expect((await postForm(options, "/login", { ...fields, password: "test-password" }, consent.cookie)).status).toBe(400);
+    expect((await postForm(options, "/login", { ...fields, password: "wrong" }, consent.cookie)).status).toBe(
+      429,
+    );
+    expect(
+      (await postForm(options, "/login", { ...fields, password: "test-password" }, consent.cookie)).status,
+    ).toBe(400);
   });
 
   it("rejects PKCE plain and unknown redirect URIs", async () => {
     const clientId = await registerClient(options);
     const base = { response_type: "code", client_id: clientId, scope: "mcp", state: "s" };
-    const plain = await worker(`/authorize?${new URLSearchParams({ ...base, redirect_uri: "http://127.0.0.1:33418/callback", code_challenge: "abc" })}`);
+    const plain = await worker(
+      `/authorize?${new URLSearchParams({ ...base, redirect_uri: "http://127.0.0.1:33418/callback", code_challenge: "abc" })}`,
+    );
     expect(plain.status).toBe(302);
     expect(new URL(plain.headers.get("Location") ?? "").searchParams.get("error")).toBe("invalid_request");
-    const foreign = await worker(`/authorize?${new URLSearchParams({ ...base, redirect_uri: "https://attacker.example/cb", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSYQ7kWM", code_challenge_method: "S256" })}`);
+    const foreign = await worker(
+      `/authorize?${new URLSearchParams({ ...base, redirect_uri: "https://attacker.example/cb", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSYQ7kWM", code_challenge_method: "S256" })}`,
+    );
     expect(foreign.status).toBe(400);
     expect(foreign.headers.get("Location")).toBeNull();
   });
@@ -132,26 +170,30 @@ describe("the login flow", () => {
   });
 });
 
-describe("tokens", () => {
-  const initialize = (token: string, origin = ORIGIN) =>
-    exports.default.fetch(
-      new Request(`${origin}/mcp`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${token}`,
-          Host: new URL(origin).host,
-          "Content-Type": "application/json",
-          Accept: "application/json, text/event-stream",
+const initialize = (token: string, origin = ORIGIN) =>
+  exports.default.fetch(
+    new Request(`${origin}/mcp`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Host: new URL(origin).host,
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-11-25",
+          capabilities: {},
+          clientInfo: { name: "t", version: "1" },
         },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "initialize",
-          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-        }),
       }),
-    );
+    }),
+  );
 
+describe("tokens", () => {
   it("refuses an expired access token, and a refresh gives a working one", async () => {
     const tokens = await login(options);
     expect((await initialize(tokens.access_token)).status).toBe(200);
@@ -163,12 +205,19 @@ describe("tokens", () => {
     await env.OAUTH_KV.put(key, JSON.stringify({ ...record, expiresAt: Math.floor(Date.now() / 1000) - 1 }));
     const expired = await initialize(tokens.access_token);
     expect(expired.status).toBe(401);
-    expect(await expired.json()).toEqual({ error: "invalid_token", error_description: "Access token expired" });
+    expect(await expired.json()).toEqual({
+      error: "invalid_token",
+      error_description: "Access token expired",
+    });
 
     const refreshed = await worker("/oauth/token", {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token ?? "", client_id: tokens.clientId }).toString(),
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: tokens.refresh_token ?? "",
+        client_id: tokens.clientId,
+      }).toString(),
     });
     expect(refreshed.status).toBe(200);
     const { access_token } = (await refreshed.json()) as { access_token: string };
@@ -215,9 +264,12 @@ describe("a deployment without ADMIN_PASSWORD", () => {
     expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "" }, request)).toBe(
       "This deployment has no ADMIN_PASSWORD secret, so nobody can log in. Set one with `wrangler secret put ADMIN_PASSWORD`.",
     );
-    expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "dev-password" }, new Request("https://mcp.example.com/authorize"))).toContain(
-      "development default",
-    );
+    expect(
+      localProvider.unavailableReason(
+        { ...env, ADMIN_PASSWORD: "dev-password" },
+        new Request("https://mcp.example.com/authorize"),
+      ),
+    ).toContain("development default");
     expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "dev-password" }, request)).toBeNull();
   });
 });

@@ -20,7 +20,9 @@ describe("idle expiry", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await runDurableObjectAlarm(stub);
     await expect(stub.touch("u_exp")).resolves.toEqual({ found: false });
-    await expect(resolveSession(env, "u_exp", handle, 60_000)).rejects.toMatchObject({ code: "session_not_found" });
+    await expect(resolveSession(env, "u_exp", handle, 60_000)).rejects.toMatchObject({
+      code: "session_not_found",
+    });
     // Reopening under the same name starts empty.
     await stub.open("u_exp", handle, 60_000);
     await expect(stub.stateKeys("u_exp")).resolves.toEqual([]);
@@ -31,7 +33,9 @@ describe("idle expiry", () => {
     expect(first.handle).toBe("default");
     await new Promise((resolve) => setTimeout(resolve, 20));
     await runDurableObjectAlarm(sessionStub(env, "u_default", "default"));
-    await expect(sessionStub(env, "u_default", "default").touch("u_default")).resolves.toEqual({ found: false });
+    await expect(sessionStub(env, "u_default", "default").touch("u_default")).resolves.toEqual({
+      found: false,
+    });
     const again = await resolveSession(env, "u_default", undefined, 60_000);
     expect(again.handle).toBe("default");
     expect(again.createdAt).toBeGreaterThan(first.createdAt - 1);

@@ -121,7 +121,11 @@ export function postForm(
   );
 }
 
-export async function exchangeCode(options: LoginOptions, consent: ConsentStep, location: string): Promise<Tokens> {
+export async function exchangeCode(
+  options: LoginOptions,
+  consent: ConsentStep,
+  location: string,
+): Promise<Tokens> {
   const redirect = new URL(location);
   if (redirect.searchParams.get("state") !== consent.state) throw new Error("state mismatch");
   const code = redirect.searchParams.get("code");
@@ -149,8 +153,14 @@ export async function login(options: LoginOptions): Promise<Tokens> {
   const fields = { transaction: consent.transaction, csrf: consent.csrf };
   const approved = await postForm(options, "/authorize", { ...fields, decision: "approve" }, consent.cookie);
   if (approved.status !== 200) throw new Error(`consent: ${approved.status} ${await approved.text()}`);
-  const loggedIn = await postForm(options, "/login", { ...fields, password: options.password }, consent.cookie);
+  const loggedIn = await postForm(
+    options,
+    "/login",
+    { ...fields, password: options.password },
+    consent.cookie,
+  );
   const location = loggedIn.headers.get("Location");
-  if (loggedIn.status !== 302 || !location) throw new Error(`login: ${loggedIn.status} ${await loggedIn.text()}`);
+  if (loggedIn.status !== 302 || !location)
+    throw new Error(`login: ${loggedIn.status} ${await loggedIn.text()}`);
   return exchangeCode(options, consent, location);
 }
