@@ -6,6 +6,7 @@
  * token all agree, so neither another site nor another browser can complete someone's login.
  */
 import type { AuthRequest } from "@cloudflare/workers-oauth-provider";
+import { randomBase64Url } from "../random";
 
 export type TransactionStage = "consent" | "login";
 
@@ -20,13 +21,6 @@ export interface AuthTransaction {
 export const TRANSACTION_TTL_SECONDS = 600;
 export const MAX_FAILED_LOGINS = 5;
 const KEY_PREFIX = "authtx:";
-
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
 
 export function cookieName(request: Request): string {
   return new URL(request.url).protocol === "https:" ? "__Host-mir_tx" : "mir_tx";
@@ -51,11 +45,11 @@ export async function createTransaction(
   authRequest: AuthRequest,
   clientName: string,
 ): Promise<{ id: string; transaction: AuthTransaction }> {
-  const id = randomToken();
+  const id = randomBase64Url(32);
   const transaction: AuthTransaction = {
     authRequest,
     clientName,
-    csrfToken: randomToken(),
+    csrfToken: randomBase64Url(32),
     stage: "consent",
     failedLogins: 0,
   };

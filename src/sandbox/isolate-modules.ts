@@ -258,8 +258,3 @@ export function userModule(body: string, guardName: string): string {
     `export default async function userMain() {${body}\n}\n`
   );
 }
-
-/** Column offset that the user-module prefix adds to line 1. */
-export function userModulePrefixLength(guardName: string): number {
-  return userModule("", guardName).indexOf("{") + 1;
-}

@@ -2,15 +2,13 @@
  * @module Session handles: minted with 128 random bits, and mapped with the user id to one
  * Durable Object, so a handle presented by another user reaches an empty object.
  */
+import { randomBase64Url } from "../random";
 
 export const DEFAULT_SESSION = "default";
 const HANDLE_PATTERN = /^s_[A-Za-z0-9_-]{22}$/;
 
 export function mintSessionHandle(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `s_${btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+  return `s_${randomBase64Url(16)}`;
 }
 
 export function isWellFormedHandle(handle: string): boolean {
