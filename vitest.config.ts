@@ -11,6 +11,9 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ADMIN_PASSWORD: "test-password",
+                ENCRYPTION_KEY: "test-encryption-key-0123456789",
+                ALLOW_LOCAL_DOWNSTREAM: "on",
+                DEMO_SERVER: "off",
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },
             },

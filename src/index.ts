@@ -12,6 +12,7 @@ import { MCP_ROUTE, mcpApiHandler } from "./mcp/handler";
 
 export { SessionObject } from "./session/session-object";
 export { SandboxBridge } from "./sandbox/bridge";
+export { DemoMcpServer } from "./demo/demo-server";
 
 export const SCOPES = ["mcp"];
 const ACCESS_TOKEN_TTL_SECONDS = 3600;

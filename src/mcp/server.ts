@@ -2,18 +2,22 @@
  * @module The MCP server for one request: our small, fixed tool surface.
  */
 import { McpServer } from "@modelcontextprotocol/server";
+import { registerDiscoveryTools } from "./discovery-tools";
 import { registerExecuteTool } from "./execute-tool";
+import { registerServerTools } from "./server-tools";
 import { registerSessionTools } from "./session-tools";
 import type { ToolContext } from "./tool-context";
 
 export const SERVER_INFO = { name: "mcp-isolate-runner", version: "0.1.0" } as const;
 
 const INSTRUCTIONS =
-  "Write one short TypeScript program with execute_code instead of many tool calls. Use open_session for separate, isolated state.";
+  "Code mode: search_tools → get_mcp_schema → execute_code. Write one short TypeScript program that calls mcp.<server>.<tool>() as often as needed, instead of many tool calls. load_mcp_server connects more servers; open_session gives separate, isolated state.";
 
 export function createGatewayServer(context: ToolContext): McpServer {
   const server = new McpServer(SERVER_INFO, { instructions: INSTRUCTIONS });
   registerExecuteTool(server, context);
   registerSessionTools(server, context);
+  registerServerTools(server, context);
+  registerDiscoveryTools(server, context);
   return server;
 }

@@ -10,7 +10,13 @@ export interface BridgeProps {
   userId: string;
   sessionHandle: string;
   executionId: string;
+  /** Epoch ms after which downstream calls are not started. */
+  deadline: number;
+  /** `execute_code`'s allowed_tools, or null for no restriction. */
+  allowedTools: string[] | null;
 }
+
+export type BridgeCallOutcome = { ok: true; resultJson: string } | { ok: false; message: string };
 
 function requireString(value: unknown, what: string): string {
   if (typeof value !== "string") throw new TypeError(`${what} must be a string`);
@@ -36,6 +42,25 @@ export class SandboxBridge extends WorkerEntrypoint<Env, BridgeProps> {
 
   async stateKeys(): Promise<string[]> {
     return this.#session().stateKeys(this.ctx.props.userId);
+  }
+
+  /** One downstream tool call; `argsJson` is the JSON of the arguments object. */
+  async callTool(server: unknown, tool: unknown, argsJson: unknown): Promise<BridgeCallOutcome> {
+    let args: unknown;
+    try {
+      args = JSON.parse(requireString(argsJson, "tool arguments"));
+    } catch {
+      return { ok: false, message: "tool arguments must be JSON" };
+    }
+    const { userId, executionId, allowedTools, deadline } = this.ctx.props;
+    return this.#session().callTool(userId, {
+      executionId,
+      allowedTools,
+      deadline,
+      server: requireString(server, "server name"),
+      tool: requireString(tool, "tool name"),
+      args,
+    });
   }
 
   #session() {

@@ -222,11 +222,58 @@ function installState(host) {
   Object.defineProperty(globalThis, "state", { value: state, enumerable: true });
 }
 
+class McpToolError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "McpToolError";
+  }
+}
+
+function installMcp(host) {
+  const call = async (server, tool, args) => {
+    const argsJson = JSON.stringify(toJsonSafe(args === undefined ? {} : args));
+    const outcome = await host.callTool(String(server), String(tool), argsJson);
+    if (!outcome.ok) throw new McpToolError(outcome.message);
+    return JSON.parse(outcome.resultJson);
+  };
+  const servers = new Map();
+  const mcp = new Proxy(Object.freeze({}), {
+    get(_target, server) {
+      if (typeof server !== "string" || server === "then") return undefined;
+      if (!servers.has(server)) {
+        const tools = new Map();
+        servers.set(
+          server,
+          new Proxy(Object.freeze({}), {
+            get(_t, tool) {
+              if (typeof tool !== "string" || tool === "then") return undefined;
+              if (!tools.has(tool)) tools.set(tool, (args) => call(server, tool, args));
+              return tools.get(tool);
+            },
+          }),
+        );
+      }
+      return servers.get(server);
+    },
+  });
+  const callMCPTool = (name, args) => {
+    const text = String(name);
+    const match = /^mcp__([^_].*?)__(.+)$/.exec(text) || /^([^.]+)\.(.+)$/.exec(text);
+    if (!match) {
+      return Promise.reject(new McpToolError('callMCPTool takes "server.tool" or "mcp__server__tool", not "' + text + '"'));
+    }
+    return call(match[1], match[2], args);
+  };
+  Object.defineProperty(globalThis, "mcp", { value: mcp, enumerable: true });
+  Object.defineProperty(globalThis, "callMCPTool", { value: callMCPTool, enumerable: true });
+}
+
 export default class Sandbox extends WorkerEntrypoint {
   async execute(options) {
     const logs = new LogCollector(options.maxLogChars);
     installConsole(logs);
     installState(this.env.HOST);
+    installMcp(this.env.HOST);
     arm(options.timeoutMs);
     let timer;
     const deadline = new Promise((_, reject) => {

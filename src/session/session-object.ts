@@ -6,6 +6,18 @@
  * for exactly that user; looking up a session never creates one (only `open` does).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { GeneratedApi } from "../apigen/declarations";
+import { DEMO_SERVER_NAME, DEMO_SERVER_URL } from "../demo/demo-server";
+import { DownstreamError, type FailureKind } from "../downstream/failures";
+import type { ToolCallRecord } from "../sandbox/report";
+import { forgetServer, listSavedServers, saveServer } from "../store/saved-servers";
+import {
+  DownstreamRegistry,
+  type CallOutcome,
+  type RegistrySettings,
+  type ServerConfig,
+  type ServerStatus,
+} from "./downstream-registry";
 
 export interface SessionInfo {
   handle: string;
@@ -32,16 +44,45 @@ interface SessionRow extends Record<string, SqlStorageValue> {
   idle_ttl_ms: number;
 }
 
+export type LoadOutcome =
+  | { ok: true; api: GeneratedApi; saved: boolean }
+  | { ok: false; kind: FailureKind | "internal"; message: string };
+
+function positive(raw: unknown, fallback: number): number {
+  const value = Number(raw);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
 export class SessionObject extends DurableObject<Env> {
   #sql: SqlStorage;
+  #downstream: DownstreamRegistry;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
+    this.#downstream = new DownstreamRegistry(this.#sql, () => this.#registrySettings());
     this.#createTables();
   }
 
+  #registrySettings(): RegistrySettings {
+    const env = this.env;
+    return {
+      encryptionKey:
+        typeof env.ENCRYPTION_KEY === "string" && env.ENCRYPTION_KEY ? env.ENCRYPTION_KEY : undefined,
+      secretAllowlist: String(env.SECRET_HEADER_ALLOWLIST ?? "")
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean),
+      allowLocal: String(env.ALLOW_LOCAL_DOWNSTREAM) === "on",
+      connectTimeoutMs: positive(env.DOWNSTREAM_CONNECT_TIMEOUT_MS, 10_000),
+      callTimeoutMs: positive(env.DOWNSTREAM_CALL_TIMEOUT_MS, 30_000),
+      secrets: env as unknown as Record<string, unknown>,
+      demoFetch: (input, init) => this.ctx.exports.DemoMcpServer.fetch(new Request(input, init)),
+    };
+  }
+
   #createTables(): void {
+    this.#downstream.createTables();
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS session (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       user_id TEXT NOT NULL,
@@ -73,6 +114,7 @@ export class SessionObject extends DurableObject<Env> {
         now,
         idleTtlMs,
       );
+      await this.#adoptDefaultServers(userId);
     } else {
       this.#sql.exec("UPDATE session SET last_used_at = ?, idle_ttl_ms = ? WHERE id = 1", now, idleTtlMs);
     }
@@ -94,6 +136,91 @@ export class SessionObject extends DurableObject<Env> {
     if (!this.#ownedRow(userId)) return false;
     await this.#erase();
     return true;
+  }
+
+  /** A new session starts with the user's saved servers (and the demo server when enabled). */
+  async #adoptDefaultServers(userId: string): Promise<void> {
+    if (String(this.env.DEMO_SERVER) === "on") {
+      this.#downstream.adopt({
+        name: DEMO_SERVER_NAME,
+        url: DEMO_SERVER_URL,
+        transport: "streamable-http",
+        builtin: true,
+        sealedHeaders: null,
+        headerNames: [],
+      });
+    }
+    for (const saved of await listSavedServers(this.env.DB, userId)) this.#downstream.adopt(saved);
+  }
+
+  async loadServer(userId: string, config: ServerConfig, save: boolean): Promise<LoadOutcome> {
+    this.#requireOwned(userId);
+    try {
+      const { api, sealedHeaders } = await this.#downstream.load({ ...config, builtin: false }, save);
+      if (save) {
+        await saveServer(this.env.DB, userId, {
+          name: config.name,
+          url: config.url,
+          transport: config.transport,
+          sealedHeaders,
+          headerNames: Object.keys(config.headers),
+        });
+      }
+      return { ok: true, api, saved: save };
+    } catch (error) {
+      if (error instanceof DownstreamError) return { ok: false, kind: error.kind, message: error.message };
+      return { ok: false, kind: "internal", message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async unloadServer(
+    userId: string,
+    name: string,
+    forget: boolean,
+  ): Promise<{ unloaded: boolean; forgotten: boolean }> {
+    this.#requireOwned(userId);
+    const unloaded = (await this.#downstream.unload(name)) !== null;
+    const forgotten = forget ? await forgetServer(this.env.DB, userId, name) : false;
+    return { unloaded, forgotten };
+  }
+
+  async listServers(userId: string): Promise<ServerStatus[]> {
+    this.#requireOwned(userId);
+    await this.#downstream.apis();
+    return this.#downstream.status();
+  }
+
+  async serverApis(
+    userId: string,
+    names?: string[],
+  ): Promise<{ apis: GeneratedApi[]; failures: { name: string; error: string }[] }> {
+    this.#requireOwned(userId);
+    return this.#downstream.apis(names);
+  }
+
+  serverNames(userId: string): string[] {
+    this.#requireOwned(userId);
+    return this.#downstream.names();
+  }
+
+  async callTool(
+    userId: string,
+    request: {
+      executionId: string;
+      allowedTools: string[] | null;
+      deadline: number;
+      server: string;
+      tool: string;
+      args: unknown;
+    },
+  ): Promise<CallOutcome> {
+    if (!this.#ownedRow(userId)) return { ok: false, message: "session not found" };
+    return this.#downstream.call(request);
+  }
+
+  takeToolCalls(userId: string, executionId: string): ToolCallRecord[] {
+    if (!this.#ownedRow(userId)) return [];
+    return this.#downstream.takeCalls(executionId);
   }
 
   override async alarm(): Promise<void> {
@@ -171,6 +298,7 @@ export class SessionObject extends DurableObject<Env> {
   }
 
   async #erase(): Promise<void> {
+    await this.#downstream.closeAll();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.#createTables();

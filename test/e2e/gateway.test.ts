@@ -47,7 +47,12 @@ describe.each(ERAS)("SDK v2 client, protocol %s", (era: Era) => {
     expect(tools.map((tool) => tool.name).toSorted()).toEqual([
       "close_session",
       "execute_code",
+      "get_mcp_schema",
+      "list_mcp_servers",
+      "load_mcp_server",
       "open_session",
+      "search_tools",
+      "unload_mcp_server",
     ]);
   });
 

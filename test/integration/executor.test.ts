@@ -13,7 +13,13 @@ function request(code: string, overrides: Partial<ExecutionRequest> = {}): Execu
     maxResultChars: 65_536,
     maxLogChars: 32_768,
     host: exports.SandboxBridge({
-      props: { userId: USER, sessionHandle: SESSION, executionId: crypto.randomUUID() },
+      props: {
+        userId: USER,
+        sessionHandle: SESSION,
+        executionId: crypto.randomUUID(),
+        deadline: Date.now() + 5_000,
+        allowedTools: null,
+      },
     }),
     ...overrides,
   };
@@ -225,7 +231,13 @@ describe("session state", () => {
       env.LOADER,
       request("return await state.keys()", {
         host: exports.SandboxBridge({
-          props: { userId: "u_other", sessionHandle: SESSION, executionId: "x" },
+          props: {
+            userId: "u_other",
+            sessionHandle: SESSION,
+            executionId: "x",
+            deadline: Date.now() + 5_000,
+            allowedTools: null,
+          },
         }),
       }),
     );

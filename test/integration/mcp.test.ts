@@ -48,7 +48,12 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
     expect(tools.map((tool) => tool.name).toSorted()).toEqual([
       "close_session",
       "execute_code",
+      "get_mcp_schema",
+      "list_mcp_servers",
+      "load_mcp_server",
       "open_session",
+      "search_tools",
+      "unload_mcp_server",
     ]);
     const execute = tools.find((tool) => tool.name === "execute_code");
     expect(Object.keys(execute?.outputSchema?.properties ?? {}).toSorted()).toEqual([

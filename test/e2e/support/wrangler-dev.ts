@@ -52,7 +52,13 @@ export async function startDevServer(
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
 
   const port = await freePort();
-  const vars = { ADMIN_PASSWORD: password, ...options.vars };
+  const vars = {
+    ADMIN_PASSWORD: password,
+    ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
+    ALLOW_LOCAL_DOWNSTREAM: "on",
+    DEMO_SERVER: "on",
+    ...options.vars,
+  };
   const child: ChildProcess = spawn(
     process.execPath,
     [

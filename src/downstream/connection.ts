@@ -1,0 +1,131 @@
+/**
+ * @module One live connection to a downstream MCP server, made with the SDK v2 client from the
+ * session Durable Object: Streamable HTTP, SSE, or "auto" (Streamable HTTP, then SSE). Header
+ * values are handed to the transport's fetch only; they are never logged or returned.
+ */
+import {
+  Client,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
+import type { CallToolResult, Tool } from "@modelcontextprotocol/client";
+import { describeConnectFailure, DownstreamError } from "./failures";
+
+export type TransportKind = "auto" | "streamable-http" | "sse";
+
+type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+export interface ConnectOptions {
+  url: URL;
+  transport: TransportKind;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Routes requests somewhere other than the network (the built-in demo server). */
+  fetch?: FetchLike;
+  onToolsChanged: (tools: Tool[]) => void;
+}
+
+const CLIENT_INFO = { name: "mcp-isolate-runner", version: "0.1.0" };
+
+function withHeaders(headers: Record<string, string>, base: FetchLike): FetchLike {
+  return (input, init) => {
+    const merged = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(headers)) merged.set(name, value);
+    return base(input, { ...init, headers: merged });
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DownstreamError("timeout", `${what} did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class DownstreamConnection {
+  readonly #client: Client;
+  readonly transportUsed: "streamable-http" | "sse";
+  tools: Tool[];
+
+  private constructor(client: Client, transportUsed: "streamable-http" | "sse", tools: Tool[]) {
+    this.#client = client;
+    this.transportUsed = transportUsed;
+    this.tools = tools;
+  }
+
+  static async connect(options: ConnectOptions): Promise<DownstreamConnection> {
+    const kinds: ("streamable-http" | "sse")[] =
+      options.transport === "auto" ? ["streamable-http", "sse"] : [options.transport];
+    let lastError: unknown;
+    for (const kind of kinds) {
+      try {
+        return await DownstreamConnection.#connectWith(kind, options);
+      } catch (error) {
+        lastError = error;
+        const failure = describeConnectFailure(error, options.url);
+        // Only a server that is there but does not speak this transport is worth a second try.
+        if (failure.kind !== "not_mcp") break;
+      }
+    }
+    throw describeConnectFailure(lastError, options.url);
+  }
+
+  static async #connectWith(
+    kind: "streamable-http" | "sse",
+    options: ConnectOptions,
+  ): Promise<DownstreamConnection> {
+    const fetchWithHeaders = withHeaders(
+      options.headers,
+      options.fetch ?? ((input, init) => fetch(input, init)),
+    );
+    let connection: DownstreamConnection | undefined;
+    const client = new Client(CLIENT_INFO, {
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      listChanged: {
+        tools: {
+          onChanged: (error, tools) => {
+            if (!error && tools && connection) {
+              connection.tools = tools;
+              options.onToolsChanged(tools);
+            }
+          },
+        },
+      },
+    });
+    const transport: Transport =
+      kind === "streamable-http"
+        ? new StreamableHTTPClientTransport(options.url, { fetch: fetchWithHeaders })
+        : new SSEClientTransport(options.url, { fetch: fetchWithHeaders });
+    try {
+      await withTimeout(client.connect(transport), options.timeoutMs, options.url.host);
+      const { tools } = await withTimeout(client.listTools(), options.timeoutMs, options.url.host);
+      connection = new DownstreamConnection(client, kind, tools);
+      return connection;
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, timeoutMs: number): Promise<CallToolResult> {
+    return (await withTimeout(
+      this.#client.callTool({ name, arguments: args }, { timeout: timeoutMs }),
+      timeoutMs + 500,
+      `tool ${name}`,
+    )) as CallToolResult;
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close().catch(() => undefined);
+  }
+}

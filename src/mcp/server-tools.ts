@@ -1,0 +1,116 @@
+/**
+ * @module `load_mcp_server`, `unload_mcp_server`, `list_mcp_servers`: the session's downstream servers.
+ */
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { ToolError } from "../errors";
+import { resolveSession, sessionStub } from "../session/session-stub";
+import { sessionArgument } from "./session-tools";
+import type { ToolContext } from "./tool-context";
+import { guarded, structuredResult } from "./tool-result";
+
+const MAX_SUMMARY_TOOLS = 40;
+
+export function registerServerTools(server: McpServer, context: ToolContext): void {
+  const { env, user, limits } = context;
+  const session = async (handle: string | undefined) => {
+    const info = await resolveSession(env, user.userId, handle, limits.sessionIdleTtlMs);
+    return sessionStub(env, user.userId, info.handle);
+  };
+
+  server.registerTool(
+    "load_mcp_server",
+    {
+      title: "Connect a downstream MCP server",
+      description:
+        'Connects an MCP server (Streamable HTTP or SSE) to this session; its tools become mcp.<name>.<tool>() in execute_code. A header value "env:NAME" uses the operator\'s secret NAME. save: true reconnects it in every new session.',
+      inputSchema: z.object({
+        name: z.string().describe("Identifier for the server in code, e.g. github"),
+        url: z.string().describe("The server's MCP endpoint URL"),
+        transport: z.enum(["auto", "streamable-http", "sse"]).optional(),
+        headers: z
+          .record(z.string(), z.string())
+          .optional()
+          .describe('e.g. { "Authorization": "env:GITHUB_TOKEN" }'),
+        save: z.boolean().optional(),
+        session: sessionArgument,
+      }),
+      outputSchema: z.object({
+        name: z.string(),
+        tool_count: z.number(),
+        saved: z.boolean(),
+        tools: z.array(z.string()),
+      }),
+      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+    },
+    ({ name, url, transport, headers, save, session: handle }) =>
+      guarded(async () => {
+        const stub = await session(handle);
+        const outcome = await stub.loadServer(
+          user.userId,
+          { name, url, transport: transport ?? "auto", headers: headers ?? {} },
+          save ?? false,
+        );
+        if (!outcome.ok) throw new ToolError("downstream_failed", `${outcome.kind}: ${outcome.message}`);
+        const tools = outcome.api.tools
+          .map((tool) => tool.signature.replace(/^mcp\./, ""))
+          .slice(0, MAX_SUMMARY_TOOLS);
+        if (outcome.api.tools.length > MAX_SUMMARY_TOOLS)
+          tools.push(`… ${outcome.api.tools.length - MAX_SUMMARY_TOOLS} more: use search_tools`);
+        return structuredResult({ name, tool_count: outcome.api.tools.length, saved: outcome.saved, tools });
+      }),
+  );
+
+  server.registerTool(
+    "unload_mcp_server",
+    {
+      title: "Disconnect a downstream MCP server",
+      description:
+        "Disconnects a server from this session; forget: true also removes it from your saved servers.",
+      inputSchema: z.object({ name: z.string(), forget: z.boolean().optional(), session: sessionArgument }),
+      outputSchema: z.object({ name: z.string(), unloaded: z.boolean(), forgotten: z.boolean() }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+    },
+    ({ name, forget, session: handle }) =>
+      guarded(async () => {
+        const stub = await session(handle);
+        const result = await stub.unloadServer(user.userId, name, forget ?? false);
+        if (!result.unloaded && !result.forgotten) {
+          throw new ToolError(
+            "server_not_found",
+            `no server named "${name}" is loaded in this session or saved`,
+          );
+        }
+        return structuredResult({ name, ...result });
+      }),
+  );
+
+  server.registerTool(
+    "list_mcp_servers",
+    {
+      title: "List downstream MCP servers",
+      description: "The session's servers with status, tool count and last error.",
+      inputSchema: z.object({ session: sessionArgument }),
+      outputSchema: z.object({
+        servers: z.array(
+          z.object({
+            name: z.string(),
+            url: z.string(),
+            transport: z.string(),
+            status: z.enum(["connected", "failed", "not_connected"]),
+            tool_count: z.number(),
+            saved: z.boolean(),
+            header_names: z.array(z.string()),
+            last_error: z.string().optional(),
+          }),
+        ),
+      }),
+      annotations: { readOnlyHint: true },
+    },
+    ({ session: handle }) =>
+      guarded(async () => {
+        const stub = await session(handle);
+        return structuredResult({ servers: await stub.listServers(user.userId) });
+      }),
+  );
+}

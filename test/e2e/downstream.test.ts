@@ -1,0 +1,204 @@
+/**
+ * Downstream servers end to end: wrangler dev, the SDK v2 client, and real MCP servers from npm
+ * (server-everything over Streamable HTTP and SSE, and over stdio bridged by supergateway).
+ */
+import type { Client } from "@modelcontextprotocol/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectClient } from "../support/mcp-client";
+import { login } from "../support/oauth-login";
+import { startBridgedStdio, startEverything, type RunningServer } from "./support/downstream-servers";
+import { freePort, startDevServer, type DevServer } from "./support/wrangler-dev";
+
+type Result = Awaited<ReturnType<Client["callTool"]>>;
+const text = (result: Result) => (result.content as { text: string }[])[0]?.text ?? "";
+const structured = <T>(result: Result) => result.structuredContent as T;
+
+let server: DevServer;
+let everything: RunningServer;
+let everythingSse: RunningServer;
+let stdioBridge: RunningServer;
+let client: Client;
+
+beforeAll(async () => {
+  [server, everything, everythingSse, stdioBridge] = await Promise.all([
+    startDevServer(),
+    startEverything("streamableHttp"),
+    startEverything("sse"),
+    startBridgedStdio(),
+  ]);
+  const tokens = await login({
+    origin: server.origin,
+    fetch: (request) => fetch(request),
+    password: server.password,
+  });
+  client = await connectClient({
+    url: `${server.origin}/mcp`,
+    token: tokens.access_token,
+    era: "2026-07-28",
+  });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await Promise.all([server?.stop(), everything?.stop(), everythingSse?.stop(), stdioBridge?.stop()]);
+});
+
+const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args });
+
+describe("the built-in demo server", () => {
+  it("is loaded in a new session and callable from code", async () => {
+    const listed = structured<{ servers: { name: string; status: string; tool_count: number }[] }>(
+      await call("list_mcp_servers", {}),
+    );
+    expect(listed.servers).toEqual([
+      expect.objectContaining({ name: "demo", status: "connected", tool_count: 3 }),
+    ]);
+    const run = await call("execute_code", {
+      code: "const jp = await mcp.demo.get_country({ code: 'JP' });\nreturn jp.capital",
+    });
+    expect(structured(run)).toMatchObject({
+      ok: true,
+      result: "Tokyo",
+      tool_calls: [{ server: "demo", tool: "get_country", ok: true }],
+    });
+  });
+});
+
+describe("server-everything", () => {
+  it("loads over Streamable HTTP with its tools summarised", async () => {
+    const loaded = await call("load_mcp_server", {
+      name: "everything",
+      url: everything.url,
+      transport: "streamable-http",
+    });
+    expect(loaded.isError).toBeUndefined();
+    const body = structured<{ tool_count: number; tools: string[] }>(loaded);
+    expect(body.tool_count).toBeGreaterThanOrEqual(10);
+    expect(body.tools).toContain("everything.echo(args: { message: string; }): Promise<McpResult>");
+  });
+
+  it("is found by search, described by its schema, and called three times concurrently", async () => {
+    const found = structured<{ results: { server: string; tool: string; signature: string }[] }>(
+      await call("search_tools", { query: "echo back a message", limit: 3 }),
+    );
+    expect(found.results[0]).toMatchObject({ server: "everything", tool: "echo" });
+
+    const schema = structured<{ declarations: string; tool_count: number }>(
+      await call("get_mcp_schema", { server: "everything", tools: ["echo", "get-sum"] }),
+    );
+    expect(schema.tool_count).toBe(2);
+    expect(schema.declarations).toContain("declare namespace mcp.everything {");
+    expect(schema.declarations).toContain("function echo(args: {");
+    expect(schema.declarations).toContain("function get_sum(args: {");
+
+    const run = await call("execute_code", {
+      code: [
+        "const [a, b, c] = await Promise.all([",
+        "  mcp.everything.echo({ message: 'one' }),",
+        "  mcp.everything.get_sum({ a: 2, b: 3 }),",
+        "  callMCPTool('mcp__everything__echo', { message: 'three' }),",
+        "]);",
+        "return { a, b, c };",
+      ].join("\n"),
+    });
+    const report = structured<{
+      ok: boolean;
+      result: unknown;
+      tool_calls: { server: string; tool: string; ok: boolean }[];
+    }>(run);
+    expect(report.ok).toBe(true);
+    expect(report.result).toEqual({ a: "Echo: one", b: "The sum of 2 and 3 is 5.", c: "Echo: three" });
+    expect(report.tool_calls.map((c) => `${c.server}.${c.tool}:${c.ok}`).toSorted()).toEqual([
+      "everything.echo:true",
+      "everything.echo:true",
+      "everything.get-sum:true",
+    ]);
+  });
+
+  it("loads over SSE and over stdio bridged to HTTP", async () => {
+    const sse = await call("load_mcp_server", {
+      name: "everything_sse",
+      url: everythingSse.url,
+      transport: "sse",
+    });
+    expect(structured(sse)).toMatchObject({ name: "everything_sse" });
+    const stdio = await call("load_mcp_server", { name: "everything_stdio", url: stdioBridge.url });
+    expect(structured(stdio)).toMatchObject({ name: "everything_stdio" });
+    const run = await call("execute_code", {
+      code: "return [await mcp.everything_sse.echo({ message: 'sse' }), await mcp.everything_stdio.echo({ message: 'stdio' })]",
+    });
+    expect(structured(run)).toMatchObject({ ok: true, result: ["Echo: sse", "Echo: stdio"] });
+  });
+});
+
+describe("bad input", () => {
+  it("names the cause of a failed connection and keeps the other servers working", async () => {
+    const refused = await call("load_mcp_server", {
+      name: "nothing",
+      url: `http://127.0.0.1:${await freePort()}/mcp`,
+    });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/^downstream_failed: connection_refused: /);
+
+    const notMcp = await call("load_mcp_server", { name: "health", url: `${server.origin}/health` });
+    expect(text(notMcp)).toMatch(/^downstream_failed: not_mcp: /);
+
+    const duplicate = await call("load_mcp_server", { name: "everything", url: everything.url });
+    expect(text(duplicate)).toBe(
+      'downstream_failed: name_in_use: a server named "everything" is already loaded; unload it first or pick another name',
+    );
+
+    const privateRange = await call("load_mcp_server", { name: "meta", url: "http://169.254.169.254/mcp" });
+    expect(text(privateRange)).toBe(
+      "downstream_failed: url_refused: refused http://169.254.169.254/mcp: 169.254.169.254 is a link-local (cloud metadata) address",
+    );
+
+    const still = await call("execute_code", { code: "return await mcp.everything.echo({ message: 'ok' })" });
+    expect(structured(still)).toMatchObject({ ok: true, result: "Echo: ok" });
+  });
+
+  it("throws from code with server, tool and the downstream message, and suggests close names", async () => {
+    const wrongArgs = await call("execute_code", { code: "await mcp.everything.get_sum({ a: 'x' })" });
+    expect(structured(wrongArgs)).toMatchObject({ ok: false, error: { name: "McpToolError" } });
+    expect(structured<{ error: { message: string } }>(wrongArgs).error.message).toMatch(
+      /^everything\.get-sum failed: /,
+    );
+
+    const misspelt = await call("execute_code", { code: "await mcp.everything.ecko({ message: 'x' })" });
+    expect(structured<{ error: { message: string } }>(misspelt).error.message).toBe(
+      'everything has no tool "ecko"; did you mean "echo"?',
+    );
+
+    const unknownServer = await call("execute_code", { code: "await mcp.everythin.echo({ message: 'x' })" });
+    expect(structured<{ error: { message: string } }>(unknownServer).error.message).toMatch(
+      /^no server named "everythin" is loaded \(did you mean "everything"/,
+    );
+  });
+
+  it("refuses calls outside allowed_tools and records them", async () => {
+    const run = await call("execute_code", {
+      code: "const ok = await mcp.everything.echo({ message: 'allowed' });\ntry { await mcp.everything.get_sum({ a: 1, b: 2 }) } catch (e) { return [ok, (e as Error).message] }",
+      allowed_tools: ["everything.echo"],
+    });
+    expect(structured(run)).toMatchObject({
+      ok: true,
+      result: ["Echo: allowed", "everything.get-sum is not in this execution's allowed_tools"],
+      tool_calls: [
+        { server: "everything", tool: "echo", ok: true },
+        { server: "everything", tool: "get-sum", ok: false },
+      ],
+    });
+  });
+
+  it("unloads a server", async () => {
+    expect(structured(await call("unload_mcp_server", { name: "everything_sse" }))).toEqual({
+      name: "everything_sse",
+      unloaded: true,
+      forgotten: false,
+    });
+    const gone = await call("execute_code", { code: "await mcp.everything_sse.echo({ message: 'x' })" });
+    expect(structured<{ error: { message: string } }>(gone).error.message).toMatch(
+      /^no server named "everything_sse" is loaded/,
+    );
+  });
+});
