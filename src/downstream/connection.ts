@@ -66,18 +66,19 @@ export class DownstreamConnection {
   static async connect(options: ConnectOptions): Promise<DownstreamConnection> {
     const kinds: ("streamable-http" | "sse")[] =
       options.transport === "auto" ? ["streamable-http", "sse"] : [options.transport];
-    let lastError: unknown;
+    let firstFailure: DownstreamError | undefined;
     for (const kind of kinds) {
       try {
         return await DownstreamConnection.#connectWith(kind, options);
       } catch (error) {
-        lastError = error;
         const failure = describeConnectFailure(error, options.url);
+        firstFailure ??= failure;
         // Only a server that is there but does not speak this transport is worth a second try.
-        if (failure.kind !== "not_mcp") break;
+        if (failure.kind !== "not_mcp") throw failure;
       }
     }
-    throw describeConnectFailure(lastError, options.url);
+    // Both transports failed: the Streamable HTTP failure says more than SSE's.
+    throw firstFailure ?? new DownstreamError("unreachable", `${options.url.host} could not be reached`);
   }
 
   static async #connectWith(

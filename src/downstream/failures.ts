@@ -14,6 +14,8 @@ export type FailureKind =
   | "not_mcp"
   | "name_in_use"
   | "url_refused"
+  | "invalid_name"
+  | "secret_refused"
   | "unreachable";
 
 export class DownstreamError extends Error {

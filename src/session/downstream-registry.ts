@@ -113,7 +113,7 @@ export class DownstreamRegistry {
   ): Promise<{ api: GeneratedApi; sealedHeaders: string | null }> {
     if (!isValidServerName(config.name)) {
       throw new DownstreamError(
-        "url_refused",
+        "invalid_name",
         `"${config.name}" cannot be a server name: use letters, digits and _ (it becomes mcp.${config.name} in code)`,
       );
     }
@@ -134,7 +134,7 @@ export class DownstreamRegistry {
     if (headerNames.length > 0) {
       if (!settings.encryptionKey) {
         throw new DownstreamError(
-          "url_refused",
+          "secret_refused",
           "headers cannot be kept: this deployment has no ENCRYPTION_KEY secret (`wrangler secret put ENCRYPTION_KEY`)",
         );
       }
@@ -392,14 +392,14 @@ export class DownstreamRegistry {
       const secretName = reference[1] ?? "";
       if (!settings.secretAllowlist.includes(secretName)) {
         throw new DownstreamError(
-          "url_refused",
+          "secret_refused",
           `header "${name}" refers to env:${secretName}, which is not in SECRET_HEADER_ALLOWLIST`,
         );
       }
       const secret = settings.secrets[secretName];
       if (typeof secret !== "string" || secret === "") {
         throw new DownstreamError(
-          "url_refused",
+          "secret_refused",
           `header "${name}" refers to env:${secretName}, but that secret is not set`,
         );
       }

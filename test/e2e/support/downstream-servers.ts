@@ -74,6 +74,17 @@ export async function startEverything(transport: "streamableHttp" | "sse"): Prom
   );
 }
 
+/** Our edge-case server (test/fixtures/servers/edge-server.mjs); paths /mcp, /many, /private, /broken. */
+export async function startEdgeServer(token: string): Promise<RunningServer> {
+  const port = await freePort();
+  return startProcess(
+    [join(ROOT, "test/fixtures/servers/edge-server.mjs")],
+    { PORT: String(port), EDGE_TOKEN: token },
+    port,
+    "",
+  );
+}
+
 /** server-everything's stdio mode, bridged to Streamable HTTP by supergateway (how stdio servers are reached). */
 export async function startBridgedStdio(): Promise<RunningServer> {
   const port = await freePort();

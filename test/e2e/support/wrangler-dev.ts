@@ -13,10 +13,24 @@ const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 export interface DevServer {
   origin: string;
+  /** The --persist-to directory (local D1, KV and Durable Object state). */
+  state: string;
   password: string;
   /** Everything wrangler printed so far. */
   output: () => string;
   stop: () => Promise<void>;
+}
+
+/** Runs a SQL query against the server's local D1 database. */
+export function queryLocalD1(server: DevServer, sql: string): unknown[] {
+  const result = spawnSync(
+    process.execPath,
+    [WRANGLER, "d1", "execute", "DB", "--local", "--persist-to", server.state, "--json", "--command", sql],
+    { cwd: ROOT, env: quietEnv, encoding: "utf8" },
+  );
+  if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stdout}${result.stderr}`);
+  const parsed = JSON.parse(result.stdout) as { results: unknown[] }[];
+  return parsed[0]?.results ?? [];
 }
 
 export async function freePort(): Promise<number> {
@@ -107,7 +121,7 @@ export async function startDevServer(
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
     try {
       const response = await fetch(`${origin}/health`);
-      if (response.ok) return { origin, password, output: () => output, stop };
+      if (response.ok) return { origin, state, password, output: () => output, stop };
     } catch {
       // Not listening yet.
     }
