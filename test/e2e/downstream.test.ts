@@ -62,6 +62,16 @@ describe("the built-in demo server", () => {
       tool_calls: [{ server: "demo", tool: "get_country", ok: true }],
     });
   });
+
+  it("runs the README's example", async () => {
+    const code = [
+      'const asia = await mcp.demo.list_countries({ continent: "Asia" });',
+      "const details = await Promise.all(asia.countries.map((c) => mcp.demo.get_country({ code: c.code })));",
+      "return details.map((d) => `${d.name}: ${d.capital}`);",
+    ].join("\n");
+    const run = await call("execute_code", { code });
+    expect(structured(run)).toMatchObject({ ok: true, result: ["India: New Delhi", "Japan: Tokyo"] });
+  });
 });
 
 describe("server-everything", () => {

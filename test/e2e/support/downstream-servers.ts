@@ -3,7 +3,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { freePort } from "./wrangler-dev";
+import { freePort } from "./wrangler-dev.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const EVERYTHING = join(ROOT, "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
