@@ -7,17 +7,15 @@ import { z } from "zod";
 import { renderDeclarations, SANDBOX_PRELUDE } from "../apigen/declarations";
 import { closeMatches, searchTools } from "../apigen/search";
 import { ToolError } from "../errors";
-import { resolveSession, sessionStub } from "../session/session-stub";
+import { resolveSessionStub } from "../session/session-stub";
 import { sessionArgument } from "./session-tools";
 import type { ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 export function registerDiscoveryTools(server: McpServer, context: ToolContext): void {
   const { env, user, limits } = context;
-  const session = async (handle: string | undefined) => {
-    const info = await resolveSession(env, user.userId, handle, limits.sessionIdleTtlMs);
-    return sessionStub(env, user.userId, info.handle);
-  };
+  const session = (handle: string | undefined) =>
+    resolveSessionStub(env, user.userId, handle, limits.sessionIdleTtlMs);
 
   server.registerTool(
     "search_tools",

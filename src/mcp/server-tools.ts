@@ -4,7 +4,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { ToolError } from "../errors";
-import { resolveSession, sessionStub } from "../session/session-stub";
+import { resolveSessionStub } from "../session/session-stub";
 import { sessionArgument } from "./session-tools";
 import type { ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
@@ -13,10 +13,8 @@ const MAX_SUMMARY_TOOLS = 40;
 
 export function registerServerTools(server: McpServer, context: ToolContext): void {
   const { env, user, limits } = context;
-  const session = async (handle: string | undefined) => {
-    const info = await resolveSession(env, user.userId, handle, limits.sessionIdleTtlMs);
-    return sessionStub(env, user.userId, info.handle);
-  };
+  const session = (handle: string | undefined) =>
+    resolveSessionStub(env, user.userId, handle, limits.sessionIdleTtlMs);
 
   server.registerTool(
     "load_mcp_server",

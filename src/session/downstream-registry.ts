@@ -42,6 +42,16 @@ export interface ServerStatus {
 
 export type CallOutcome = { ok: true; resultJson: string } | { ok: false; message: string };
 
+/** One tool call from a sandboxed program, with the limits the host set for its execution. */
+export interface CallRequest {
+  executionId: string;
+  allowedTools: string[] | null;
+  deadline: number;
+  server: string;
+  tool: string;
+  args: unknown;
+}
+
 interface ServerRow extends Record<string, SqlStorageValue> {
   name: string;
   url: string;
@@ -235,14 +245,7 @@ export class DownstreamRegistry {
    * One tool call from a sandboxed program. Never throws: the outcome says what happened, and the
    * call is recorded under its execution whether it ran, failed or was refused.
    */
-  async call(request: {
-    executionId: string;
-    allowedTools: string[] | null;
-    deadline: number;
-    server: string;
-    tool: string;
-    args: unknown;
-  }): Promise<CallOutcome> {
+  async call(request: CallRequest): Promise<CallOutcome> {
     const started = Date.now();
     const record = (tool: string, ok: boolean) => {
       const list = this.#calls.get(request.executionId) ?? [];

@@ -14,6 +14,7 @@ import { forgetServer, listSavedServers, saveServer } from "../store/saved-serve
 import {
   DownstreamRegistry,
   type CallOutcome,
+  type CallRequest,
   type RegistrySettings,
   type ServerConfig,
   type ServerStatus,
@@ -203,17 +204,7 @@ export class SessionObject extends DurableObject<Env> {
     return this.#downstream.names();
   }
 
-  async callTool(
-    userId: string,
-    request: {
-      executionId: string;
-      allowedTools: string[] | null;
-      deadline: number;
-      server: string;
-      tool: string;
-      args: unknown;
-    },
-  ): Promise<CallOutcome> {
+  async callTool(userId: string, request: CallRequest): Promise<CallOutcome> {
     if (!this.#ownedRow(userId)) return { ok: false, message: "session not found" };
     return this.#downstream.call(request);
   }

@@ -33,6 +33,17 @@ export async function resolveSession(
   throw sessionNotFound(name);
 }
 
+/** The stub of the session a tool call names (see `resolveSession`). */
+export async function resolveSessionStub(
+  env: Pick<Env, "SESSIONS">,
+  userId: string,
+  handle: string | undefined,
+  idleTtlMs: number,
+): Promise<DurableObjectStub<SessionObject>> {
+  const info = await resolveSession(env, userId, handle, idleTtlMs);
+  return sessionStub(env, userId, info.handle);
+}
+
 export function sessionNotFound(handle: string): ToolError {
   return new ToolError(
     "session_not_found",
