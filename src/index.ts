@@ -14,7 +14,7 @@ export { SessionObject } from "./session/session-object";
 export { SandboxBridge } from "./sandbox/bridge";
 export { DemoMcpServer } from "./demo/demo-server";
 
-export const SCOPES = ["mcp"];
+const SCOPES = ["mcp"];
 const ACCESS_TOKEN_TTL_SECONDS = 3600;
 
 const providers = new Map<string, OAuthProvider<Env>>();

@@ -22,7 +22,7 @@ export const TRANSACTION_TTL_SECONDS = 600;
 export const MAX_FAILED_LOGINS = 5;
 const KEY_PREFIX = "authtx:";
 
-export function cookieName(request: Request): string {
+function cookieName(request: Request): string {
   return new URL(request.url).protocol === "https:" ? "__Host-mir_tx" : "mir_tx";
 }
 
@@ -31,7 +31,7 @@ export function transactionCookie(request: Request, id: string, maxAge: number):
   return `${cookieName(request)}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
 }
 
-export function readTransactionCookie(request: Request): string | null {
+function readTransactionCookie(request: Request): string | null {
   const name = cookieName(request);
   for (const part of (request.headers.get("Cookie") ?? "").split(";")) {
     const [key, ...rest] = part.trim().split("=");

@@ -16,7 +16,7 @@ export function structuredResult<T extends Record<string, unknown>>(
   };
 }
 
-export function errorResult(error: unknown): CallToolResult {
+function errorResult(error: unknown): CallToolResult {
   const text =
     error instanceof ToolError
       ? `${error.code}: ${error.message}`

@@ -4,14 +4,9 @@
  */
 import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectClient } from "../support/mcp-client";
-import { login } from "../support/oauth-login";
+import { resultText as text, structured, type ToolResult as Result } from "../support/mcp-client";
 import { startEdgeServer, type RunningServer } from "./support/downstream-servers";
-import { queryLocalD1, startDevServer, type DevServer } from "./support/wrangler-dev";
-
-type Result = Awaited<ReturnType<Client["callTool"]>>;
-const text = (result: Result) => (result.content as { text: string }[])[0]?.text ?? "";
-const structured = <T>(result: Result) => result.structuredContent as T;
+import { loginAndConnect, queryLocalD1, startDevServer, type DevServer } from "./support/wrangler-dev";
 
 const EDGE_TOKEN = "edge-secret-value-7f3a";
 let server: DevServer;
@@ -29,16 +24,7 @@ beforeAll(async () => {
       DEMO_SERVER: "off",
     },
   });
-  const tokens = await login({
-    origin: server.origin,
-    fetch: (request) => fetch(request),
-    password: server.password,
-  });
-  client = await connectClient({
-    url: `${server.origin}/mcp`,
-    token: tokens.access_token,
-    era: "2025-11-25",
-  });
+  client = await loginAndConnect(server, "2025-11-25");
 });
 
 afterAll(async () => {

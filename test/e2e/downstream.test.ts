@@ -4,14 +4,9 @@
  */
 import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectClient } from "../support/mcp-client";
-import { login } from "../support/oauth-login";
+import { resultText as text, structured, type ToolResult as Result } from "../support/mcp-client";
 import { startBridgedStdio, startEverything, type RunningServer } from "./support/downstream-servers";
-import { freePort, startDevServer, type DevServer } from "./support/wrangler-dev";
-
-type Result = Awaited<ReturnType<Client["callTool"]>>;
-const text = (result: Result) => (result.content as { text: string }[])[0]?.text ?? "";
-const structured = <T>(result: Result) => result.structuredContent as T;
+import { freePort, loginAndConnect, startDevServer, type DevServer } from "./support/wrangler-dev";
 
 let server: DevServer;
 let everything: RunningServer;
@@ -26,16 +21,7 @@ beforeAll(async () => {
     startEverything("sse"),
     startBridgedStdio(),
   ]);
-  const tokens = await login({
-    origin: server.origin,
-    fetch: (request) => fetch(request),
-    password: server.password,
-  });
-  client = await connectClient({
-    url: `${server.origin}/mcp`,
-    token: tokens.access_token,
-    era: "2026-07-28",
-  });
+  client = await loginAndConnect(server, "2026-07-28");
 });
 
 afterAll(async () => {

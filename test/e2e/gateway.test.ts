@@ -4,7 +4,7 @@
  */
 import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectClient, ERAS, type Era } from "../support/mcp-client";
+import { connectClient, ERAS, GATEWAY_TOOLS, type Era } from "../support/mcp-client";
 import { login, type Tokens } from "../support/oauth-login";
 import { startDevServer, type DevServer } from "./support/wrangler-dev";
 
@@ -44,16 +44,7 @@ describe.each(ERAS)("SDK v2 client, protocol %s", (era: Era) => {
   it("negotiates the era and lists the tools", async () => {
     expect(client.getNegotiatedProtocolVersion()).toBe(era);
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).toSorted()).toEqual([
-      "close_session",
-      "execute_code",
-      "get_mcp_schema",
-      "list_mcp_servers",
-      "load_mcp_server",
-      "open_session",
-      "search_tools",
-      "unload_mcp_server",
-    ]);
+    expect(tools.map((tool) => tool.name).toSorted()).toEqual(GATEWAY_TOOLS);
   });
 
   it("runs return 1 + 1", async () => {

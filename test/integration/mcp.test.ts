@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectClient, ERAS, type Era } from "../support/mcp-client";
+import { connectClient, ERAS, GATEWAY_TOOLS, resultText as text, type Era } from "../support/mcp-client";
 import { login, type Tokens } from "../support/oauth-login";
 import { resolveSession, sessionStub } from "../../src/session/session-stub";
 
@@ -17,9 +17,6 @@ const loginOptions = {
   fetch: (r: Request) => exports.default.fetch(r),
   password: "test-password",
 };
-
-type ToolResult = Awaited<ReturnType<Client["callTool"]>>;
-const text = (result: ToolResult) => (result.content as { type: string; text: string }[])[0]?.text;
 
 let tokens: Tokens;
 
@@ -45,16 +42,7 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
 
   it("lists a small fixed tool surface with output schemas", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).toSorted()).toEqual([
-      "close_session",
-      "execute_code",
-      "get_mcp_schema",
-      "list_mcp_servers",
-      "load_mcp_server",
-      "open_session",
-      "search_tools",
-      "unload_mcp_server",
-    ]);
+    expect(tools.map((tool) => tool.name).toSorted()).toEqual(GATEWAY_TOOLS);
     const execute = tools.find((tool) => tool.name === "execute_code");
     expect(Object.keys(execute?.outputSchema?.properties ?? {}).toSorted()).toEqual([
       "duration_ms",

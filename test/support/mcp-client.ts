@@ -27,3 +27,23 @@ export async function connectClient(options: {
   await client.connect(transport);
   return client;
 }
+
+/** The gateway's whole, fixed tool surface, sorted. */
+export const GATEWAY_TOOLS = [
+  "close_session",
+  "execute_code",
+  "get_mcp_schema",
+  "list_mcp_servers",
+  "load_mcp_server",
+  "open_session",
+  "search_tools",
+  "unload_mcp_server",
+];
+
+export type ToolResult = Awaited<ReturnType<Client["callTool"]>>;
+
+/** The first text block of a tool result. */
+export const resultText = (result: ToolResult): string =>
+  (result.content as { type: string; text: string }[])[0]?.text ?? "";
+
+export const structured = <T>(result: ToolResult): T => result.structuredContent as T;

@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/client";
+import { connectClient, type Era } from "../../support/mcp-client.ts";
+import { login } from "../../support/oauth-login.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -129,4 +132,14 @@ export async function startDevServer(
   }
   await stop();
   throw new Error(`wrangler dev did not become ready within 60 s:\n${output}`);
+}
+
+/** Logs in through the OAuth flow and connects an SDK v2 client to the server's /mcp. */
+export async function loginAndConnect(server: DevServer, era: Era): Promise<Client> {
+  const tokens = await login({
+    origin: server.origin,
+    fetch: (request) => fetch(request),
+    password: server.password,
+  });
+  return connectClient({ url: `${server.origin}/mcp`, token: tokens.access_token, era });
 }
