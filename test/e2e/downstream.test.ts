@@ -4,7 +4,7 @@
  */
 import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resultText as text, structured, type ToolResult as Result } from "../support/mcp-client";
+import { resultText as text, structured } from "../support/mcp-client";
 import { startBridgedStdio, startEverything, type RunningServer } from "./support/downstream-servers";
 import { freePort, loginAndConnect, startDevServer, type DevServer } from "./support/wrangler-dev";
 
