@@ -1,74 +1,70 @@
 /**
  * `npm run conformance`: the official MCP conformance suite (@modelcontextprotocol/conformance)
- * against the real Worker under `wrangler dev`, for the 2025-11-25 and 2026-07-28 requirement sets.
- *
- * The suite's server mode sends no bearer token, and the product has no switch to turn OAuth off.
- * So a small loopback proxy, for tests only, sits in front of `/mcp` and adds a token that was
- * obtained through the real OAuth flow. Every failure must be listed, with its reason, in
- * conformance/baseline.yml; any other failure, or a listed scenario that now passes, fails the run.
+ * against the real Worker under `wrangler dev`:
+ *  - server mode for the 2025-11-25 and 2026-07-28 requirement sets, through a loopback proxy
+ *    that adds a token obtained by the real OAuth flow (conformance/token-proxy.ts);
+ *  - authorization mode against our OAuth provider, the login done in headless Chromium.
+ * Every server-mode failure must be listed, with its reason, in conformance/baseline.yml; any
+ * other failure, or a listed check that now passes, fails the run. Authorization mode must pass.
+ * Results: .tmp/conformance/<revision>/<scenario>/checks.json.
  */
-import { spawn } from "node:child_process";
-import { createServer } from "node:http";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { login } from "../test/support/oauth-login.ts";
-import { freePort, startDevServer } from "../test/e2e/support/wrangler-dev.ts";
+import { startDevServer } from "../test/e2e/support/wrangler-dev.ts";
+import { runAuthorizationMode } from "./authorization.ts";
+import { baselineEntries, formatSummary, summarize } from "./summary.ts";
+import { ROOT, runSuite, scoredServerScenarios } from "./suite.ts";
+import { startTokenProxy } from "./token-proxy.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
-const CLI = join(ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
-const REQUIREMENTS = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ["2025-11-25", "2026-07-28"];
+const REVISIONS = ["2025-11-25", "2026-07-28"];
+const BASELINE = join(ROOT, "conformance/baseline.yml");
+const RESULTS = join(ROOT, ".tmp/conformance");
 
-mkdirSync(join(ROOT, ".tmp"), { recursive: true });
+rmSync(RESULTS, { recursive: true, force: true });
+mkdirSync(RESULTS, { recursive: true });
+const expected = baselineEntries(readFileSync(BASELINE, "utf8"));
 const server = await startDevServer();
-const proxyPort = await freePort();
-let failed = false;
-const proxy = createServer(async (req, res) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === "string" && name !== "host" && name !== "connection") headers.set(name, value);
-  }
-  headers.set("Authorization", `Bearer ${token}`);
-  const upstream = await fetch(`${server.origin}${req.url ?? "/"}`, {
-    method: req.method ?? "GET",
-    headers,
-    ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
-  });
-  res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
-  if (upstream.body) {
-    for await (const chunk of upstream.body) res.write(chunk);
-  }
-  res.end();
-});
-let token = "";
+const failures: string[] = [];
+const summaries: string[] = [];
 try {
-  token = (
-    await login({ origin: server.origin, fetch: (request) => fetch(request), password: server.password })
-  ).access_token;
-  await new Promise<void>((resolve) => proxy.listen(proxyPort, "127.0.0.1", resolve));
-  for (const revision of REQUIREMENTS) {
-    console.log(`\n=== conformance server --requirements ${revision} ===`);
-    // Asynchronous on purpose: the proxy in this process must keep serving while the suite runs.
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
+  const { access_token } = await login({
+    origin: server.origin,
+    fetch: (request) => fetch(request),
+    password: server.password,
+  });
+  const proxy = await startTokenProxy(server.origin, access_token);
+  try {
+    for (const revision of REVISIONS) {
+      console.log(`\n=== conformance server --requirements ${revision} ===`);
+      const output = join(RESULTS, revision);
+      const run = await runSuite([
         "server",
         "--url",
-        `http://127.0.0.1:${proxyPort}/mcp`,
+        `${proxy.url}/mcp`,
         "--requirements",
         revision,
         "--expected-failures",
-        join(ROOT, "conformance/baseline.yml"),
-      ],
-      { cwd: join(ROOT, ".tmp"), stdio: "inherit", env: { ...process.env, NO_COLOR: "1" } },
-    );
-    const status = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    if (status !== 0) failed = true;
+        BASELINE,
+        "--output-dir",
+        output,
+      ]);
+      if (run.status !== 0) failures.push(`server mode, ${revision}`);
+      summaries.push(
+        formatSummary(summarize(revision, output, await scoredServerScenarios(revision), expected)),
+      );
+    }
+  } finally {
+    await proxy.close();
   }
+  console.log("\n=== conformance authorization ===");
+  const authorization = await runAuthorizationMode(server);
+  if (authorization.status !== 0) failures.push("authorization mode");
+  const passed = /Total: (\d+) passed, (\d+) failed/.exec(authorization.output);
+  summaries.push(`authorization: ${passed ? `${passed[1]} passed, ${passed[2]} failed` : "no summary"}`);
 } finally {
-  proxy.close();
   await server.stop();
 }
-process.exit(failed ? 1 : 0);
+console.log(`\n=== conformance summary ===\n${summaries.join("\n")}`);
+if (failures.length > 0) console.log(`FAILED: ${failures.join("; ")}`);
+process.exit(failures.length > 0 ? 1 : 0);

@@ -14,7 +14,12 @@ const INSTRUCTIONS =
   "Code mode: search_tools → get_mcp_schema → execute_code. Write one short TypeScript program that calls mcp.<server>.<tool>() as often as needed, instead of many tool calls. load_mcp_server connects more servers; open_session gives separate, isolated state.";
 
 export function createGatewayServer(context: ToolContext): McpServer {
-  const server = new McpServer(SERVER_INFO, { instructions: INSTRUCTIONS });
+  // The gateway's own tool list is fixed, so it never sends tools/list_changed. Downstream tools
+  // change inside the generated API instead. No resources, prompts, completions or logging.
+  const server = new McpServer(SERVER_INFO, {
+    instructions: INSTRUCTIONS,
+    capabilities: { tools: { listChanged: false } },
+  });
   registerExecuteTool(server, context);
   registerSessionTools(server, context);
   registerServerTools(server, context);

@@ -40,6 +40,10 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
     expect(client.getNegotiatedProtocolVersion()).toBe(era);
   });
 
+  it("declares tools only, with a list that never changes", () => {
+    expect(client.getServerCapabilities()).toEqual({ tools: { listChanged: false } });
+  });
+
   it("lists a small fixed tool surface with output schemas", async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).toSorted()).toEqual(GATEWAY_TOOLS);
