@@ -38,15 +38,41 @@ interface ExecuteReport {
 
 const toolNames = (tools: { name: string }[]) => tools.map((tool) => tool.name).toSorted();
 
-describe("MCP Inspector CLI", () => {
-  it("logs in through the browser, lists the tools, and runs code with the stored token", async () => {
-    const { env } = isolatedEnv({ MCP_INSPECTOR_SECRET_STORE: "file", MCP_AUTO_OPEN_ENABLED: "true" });
-    env.MCP_STORAGE_DIR = join(env.HOME ?? "", "storage");
-    const url = `${server.origin}/mcp`;
-    const common = ["--format", "json", "-q", "--callback-url", "http://127.0.0.1:0/oauth/callback"];
+/** Set by the 2026-07-28 era only: the server's identity in every result's `_meta`. */
+const SERVER_INFO_META = "io.modelcontextprotocol/serverInfo";
 
+interface CallResult {
+  structuredContent: ExecuteReport;
+  _meta?: Record<string, unknown>;
+}
+
+describe("MCP Inspector CLI", () => {
+  const { env } = isolatedEnv({ MCP_INSPECTOR_SECRET_STORE: "file", MCP_AUTO_OPEN_ENABLED: "true" });
+  env.MCP_STORAGE_DIR = join(env.HOME ?? "", "storage");
+  const common = ["--transport", "http", "--format", "json", "-q"];
+  const callCode = (code: string, era: "legacy" | "modern") => [
+    "--protocol-era",
+    era,
+    "--method",
+    "tools/call",
+    "--tool-name",
+    "execute_code",
+    "--tool-args-json",
+    JSON.stringify({ code }),
+    "--stored-auth-only",
+    ...common,
+  ];
+
+  it("logs in through the browser and lists the tools", async () => {
     const listed = await runInspector(
-      [url, "--transport", "http", "--method", "tools/list", ...common],
+      [
+        `${server.origin}/mcp`,
+        "--method",
+        "tools/list",
+        "--callback-url",
+        "http://127.0.0.1:0/oauth/callback",
+        ...common,
+      ],
       env,
       server.password,
     );
@@ -54,39 +80,33 @@ describe("MCP Inspector CLI", () => {
     expect(listed.callback).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback\?code=[^&]+&state=/);
     const { tools } = (JSON.parse(listed.stdout) as { result: { tools: { name: string }[] } }).result;
     expect(toolNames(tools)).toEqual(GATEWAY_TOOLS);
+  });
 
+  // legacy speaks 2025-11-25, modern 2026-07-28; both use the token stored by the login above.
+  it.each(["legacy", "modern"] as const)("runs code with the stored token, era %s", async (era) => {
     const called = await runInspector(
-      [
-        url,
-        "--transport",
-        "http",
-        "--method",
-        "tools/call",
-        "--tool-name",
-        "execute_code",
-        "--tool-args-json",
-        JSON.stringify({ code: "console.log('from the inspector'); return 1 + 1" }),
-        "--stored-auth-only",
-        ...common,
-      ],
+      [`${server.origin}/mcp`, ...callCode("console.log('from the inspector'); return 1 + 1", era)],
       env,
       server.password,
     );
     expect(called.code, called.stderr).toBe(0);
     expect(called.callback).toBeUndefined();
-    const { result } = JSON.parse(called.stdout) as { result: { structuredContent: ExecuteReport } };
+    const { result } = JSON.parse(called.stdout) as { result: CallResult };
     expect(result.structuredContent).toMatchObject({
       ok: true,
       result: 2,
       logs: [{ level: "log", message: "from the inspector" }],
     });
+    expect(result._meta?.[SERVER_INFO_META]).toEqual(
+      era === "modern" ? { name: "mcp-isolate-runner", version: "0.1.0" } : undefined,
+    );
   });
 
   it("without a stored token and without a login, is refused with exit code 3", async () => {
-    const { env } = isolatedEnv({ MCP_INSPECTOR_SECRET_STORE: "file" });
+    const fresh = isolatedEnv({ MCP_INSPECTOR_SECRET_STORE: "file" });
     const refused = await runInspector(
-      [`${server.origin}/mcp`, "--transport", "http", "--method", "tools/list", "--stored-auth-only", "-q"],
-      env,
+      [`${server.origin}/mcp`, "--method", "tools/list", "--stored-auth-only", ...common],
+      fresh.env,
       server.password,
     );
     expect(refused.code).toBe(3);
@@ -94,18 +114,18 @@ describe("MCP Inspector CLI", () => {
   });
 });
 
-describe("mcp-remote (stdio bridge)", () => {
-  let child: ChildProcess;
-  let home: string;
+describe.each([
+  ["legacy", "2025-11-25"],
+  ["auto", "2026-07-28"],
+] as const)("mcp-remote (stdio bridge), --protocol %s: %s to the gateway", (protocol, upstreamEra) => {
+  let child: ChildProcess | undefined;
 
   afterAll(() => {
     child?.kill("SIGKILL");
   });
 
   it("logs in through the browser, then lists the tools and runs code over stdio", async () => {
-    const isolated = isolatedEnv();
-    home = isolated.home;
-    const env = { ...isolated.env, MCP_REMOTE_CONFIG_DIR: join(home, "mcp-auth") };
+    const { env, home } = isolatedEnv();
     const callbackPort = await freePort();
     child = spawn(
       process.execPath,
@@ -117,8 +137,10 @@ describe("mcp-remote (stdio bridge)", () => {
         "127.0.0.1",
         "--transport",
         "http-only",
+        "--protocol",
+        protocol,
       ],
-      { env, stdio: ["pipe", "pipe", "pipe"] },
+      { env: { ...env, MCP_REMOTE_CONFIG_DIR: join(home, "mcp-auth") }, stdio: ["pipe", "pipe", "pipe"] },
     );
     const login = loginWhenAsked(
       child,
@@ -127,7 +149,8 @@ describe("mcp-remote (stdio bridge)", () => {
     );
     const rpc = new StdioJsonRpc(child);
 
-    // Written at once: mcp-remote reads stdin only after its login has finished.
+    // Written at once: mcp-remote reads stdin only after its login has finished. Desktop clients
+    // speak 2025-11-25 to it either way; --protocol decides what it speaks to the gateway.
     const initialized = await rpc.request("initialize", {
       protocolVersion: "2025-11-25",
       capabilities: {},
@@ -149,7 +172,9 @@ describe("mcp-remote (stdio bridge)", () => {
       name: "execute_code",
       arguments: { code: "const xs = [1, 2, 3];\nreturn xs.map((x) => x * 2)" },
     });
-    expect(called.result?.structuredContent).toMatchObject({ ok: true, result: [2, 4, 6] });
+    const result = called.result as unknown as CallResult;
+    expect(result.structuredContent).toMatchObject({ ok: true, result: [2, 4, 6] });
+    expect(result._meta?.[SERVER_INFO_META] !== undefined).toBe(upstreamEra === "2026-07-28");
 
     // The tokens are kept in the client's own store, not in ours.
     const stored = readdirSync(join(home, "mcp-auth"), { recursive: true }).map(String);

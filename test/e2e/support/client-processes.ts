@@ -86,8 +86,10 @@ interface JsonRpcResponse {
 export class StdioJsonRpc {
   #next = 1;
   readonly #pending = new Map<number, (response: JsonRpcResponse) => void>();
+  readonly #child: ChildProcess;
 
-  constructor(private readonly child: ChildProcess) {
+  constructor(child: ChildProcess) {
+    this.#child = child;
     if (!child.stdout) throw new Error("the child has no stdout pipe");
     createInterface({ input: child.stdout }).on("line", (line) => {
       if (!line.trim()) return;
@@ -101,11 +103,11 @@ export class StdioJsonRpc {
   request(method: string, params: Record<string, unknown>): Promise<JsonRpcResponse> {
     const id = this.#next++;
     const response = new Promise<JsonRpcResponse>((resolve) => this.#pending.set(id, resolve));
-    this.child.stdin?.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
+    this.#child.stdin?.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
     return response;
   }
 
   notify(method: string): void {
-    this.child.stdin?.write(`${JSON.stringify({ jsonrpc: "2.0", method })}\n`);
+    this.#child.stdin?.write(`${JSON.stringify({ jsonrpc: "2.0", method })}\n`);
   }
 }

@@ -26,7 +26,11 @@ export class InMemoryOAuthProvider implements OAuthClientProvider {
   /** The URL the SDK asked the person's browser to open. */
   authorizationUrl: URL | undefined;
 
-  constructor(readonly redirectUrl: string) {}
+  readonly redirectUrl: string;
+
+  constructor(redirectUrl: string) {
+    this.redirectUrl = redirectUrl;
+  }
 
   get clientMetadata(): OAuthClientMetadata {
     return {
