@@ -6,8 +6,9 @@
 import { join } from "node:path";
 import { completeBrowserLogin } from "../test/support/browser-login.ts";
 import { registerClient } from "../test/support/oauth-login.ts";
-import { freePort, type DevServer } from "../test/e2e/support/wrangler-dev.ts";
-import { ROOT, runSuite, type SuiteRun } from "./suite.ts";
+import { freePort, PROJECT_ROOT } from "../test/support/project.ts";
+import type { DevServer } from "../test/e2e/support/wrangler-dev.ts";
+import { runSuite, type SuiteRun } from "./suite.ts";
 
 export async function runAuthorizationMode(server: DevServer): Promise<SuiteRun> {
   const port = await freePort();
@@ -19,6 +20,7 @@ export async function runAuthorizationMode(server: DevServer): Promise<SuiteRun>
     clientName: "MCP conformance suite",
   });
   let login: Promise<string> | undefined;
+  let loginError: unknown;
   let awaitingUrl = false;
   const stop = new AbortController();
   const run = await runSuite(
@@ -33,7 +35,7 @@ export async function runAuthorizationMode(server: DevServer): Promise<SuiteRun>
       "--port",
       String(port),
       "--output-dir",
-      join(ROOT, ".tmp/conformance/authorization"),
+      join(PROJECT_ROOT, ".tmp/conformance/authorization"),
     ],
     {
       onLine: (line) => {
@@ -41,13 +43,18 @@ export async function runAuthorizationMode(server: DevServer): Promise<SuiteRun>
         else if (awaitingUrl && line.startsWith(`${server.origin}/`)) {
           awaitingUrl = false;
           login = completeBrowserLogin({ authorizationUrl: line.trim(), password: server.password });
-          login.catch(() => stop.abort());
+          login.catch((error: unknown) => {
+            loginError = error;
+            stop.abort();
+          });
         }
       },
       signal: stop.signal,
     },
   );
   if (!login) return { status: 1, output: `${run.output}\nthe suite printed no authorization URL` };
-  await login;
+  await login.catch(() => undefined);
+  if (loginError)
+    return { status: 1, output: `${run.output}\nthe browser login failed: ${String(loginError)}` };
   return run;
 }

@@ -6,24 +6,25 @@
  *  - authorization mode against our OAuth provider, the login done in headless Chromium.
  * Every server-mode failure must be listed, with its reason, in conformance/baseline.yml; any
  * other failure, or a listed check that now passes, fails the run. Authorization mode must pass.
- * Results: .tmp/conformance/<revision>/<scenario>/checks.json.
+ * Results: .tmp/conformance/<revision>/server-<scenario>-<time>/checks.json.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { login } from "../test/support/oauth-login.ts";
+import { PROJECT_ROOT } from "../test/support/project.ts";
 import { startDevServer } from "../test/e2e/support/wrangler-dev.ts";
 import { runAuthorizationMode } from "./authorization.ts";
-import { baselineEntries, formatSummary, summarize } from "./summary.ts";
-import { ROOT, runSuite, scoredServerScenarios } from "./suite.ts";
+import { describeChecks, formatSummary, parseBaseline, summarize } from "./summary.ts";
+import { runSuite, scoredServerScenarios } from "./suite.ts";
 import { startTokenProxy } from "./token-proxy.ts";
 
 const REVISIONS = ["2025-11-25", "2026-07-28"];
-const BASELINE = join(ROOT, "conformance/baseline.yml");
-const RESULTS = join(ROOT, ".tmp/conformance");
+const BASELINE = join(PROJECT_ROOT, "conformance/baseline.yml");
+const RESULTS = join(PROJECT_ROOT, ".tmp/conformance");
 
 rmSync(RESULTS, { recursive: true, force: true });
 mkdirSync(RESULTS, { recursive: true });
-const expected = baselineEntries(readFileSync(BASELINE, "utf8"));
+const baseline = parseBaseline(readFileSync(BASELINE, "utf8"));
 const server = await startDevServer();
 const failures: string[] = [];
 const summaries: string[] = [];
@@ -51,7 +52,7 @@ try {
       ]);
       if (run.status !== 0) failures.push(`server mode, ${revision}`);
       summaries.push(
-        formatSummary(summarize(revision, output, await scoredServerScenarios(revision), expected)),
+        formatSummary(summarize(revision, output, await scoredServerScenarios(revision), baseline)),
       );
     }
   } finally {
@@ -60,8 +61,7 @@ try {
   console.log("\n=== conformance authorization ===");
   const authorization = await runAuthorizationMode(server);
   if (authorization.status !== 0) failures.push("authorization mode");
-  const passed = /Total: (\d+) passed, (\d+) failed/.exec(authorization.output);
-  summaries.push(`authorization: ${passed ? `${passed[1]} passed, ${passed[2]} failed` : "no summary"}`);
+  summaries.push(describeChecks("authorization", join(RESULTS, "authorization")));
 } finally {
   await server.stop();
 }

@@ -1,12 +1,16 @@
 /**
  * Runs the @modelcontextprotocol/conformance CLI as a child process, asynchronously (this process
- * keeps serving the token proxy meanwhile), echoing its output and handing each line to a watcher.
+ * keeps serving the token proxy meanwhile), echoing its output and handing each complete line to
+ * a watcher. A run that outlives its time limit is killed and counts as failed.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { PROJECT_ROOT } from "../test/support/project.ts";
 
-export const ROOT = new URL("../", import.meta.url).pathname;
-const CLI = join(ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
+const CLI = join(PROJECT_ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
+/** Longer than any healthy run here (about 10 s per requirement set), short enough to end a hang. */
+const RUN_LIMIT_MS = 10 * 60_000;
 
 export interface SuiteRun {
   status: number;
@@ -22,28 +26,37 @@ export interface SuiteOptions {
 }
 
 export async function runSuite(args: string[], options: SuiteOptions = {}): Promise<SuiteRun> {
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(RUN_LIMIT_MS),
+    ...(options.signal ? [options.signal] : []),
+  ]);
   const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: join(ROOT, ".tmp"),
+    cwd: join(PROJECT_ROOT, ".tmp"),
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-    ...(options.signal ? { signal: options.signal, killSignal: "SIGKILL" as const } : {}),
+    signal,
+    killSignal: "SIGKILL",
   });
-  child.once("error", () => {}); // An abort is reported through the exit status.
-  let output = "";
-  let pending = "";
-  const take = (chunk: Buffer, sink: NodeJS.WriteStream) => {
-    const text = chunk.toString();
-    if (options.echo !== false) sink.write(text);
-    output += text;
-    pending += text;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) options.onLine?.(line);
-  };
-  child.stdout.on("data", (chunk: Buffer) => take(chunk, process.stdout));
-  child.stderr.on("data", (chunk: Buffer) => take(chunk, process.stderr));
-  const status = await new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
-  return { status, output };
+  const lines: string[] = [];
+  for (const [stream, sink] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    createInterface({ input: stream }).on("line", (line) => {
+      if (options.echo !== false) sink.write(`${line}\n`);
+      lines.push(line);
+      options.onLine?.(line);
+    });
+  }
+  const status = await new Promise<number>((resolve) => {
+    child.once("error", (error) => {
+      lines.push(`conformance suite: ${error.message}`);
+      resolve(1);
+    });
+    // "close" comes after both output streams have ended, so no line is lost.
+    child.once("close", (code) => resolve(code ?? 1));
+  });
+  return { status, output: lines.join("\n") };
 }
 
 /** The server scenarios a requirement set scores, as `conformance list --requirements` prints them. */

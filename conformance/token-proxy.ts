@@ -1,62 +1,47 @@
 /**
- * A loopback proxy for tests only: forwards every request to the gateway with
- * `Authorization: Bearer <token>` added. The conformance suite's server mode cannot send a token,
+ * A loopback proxy for tests only: forwards every request to the gateway unchanged except for an
+ * added `Authorization: Bearer <token>`. The conformance suite's server mode cannot send a token,
  * and the product has no switch to turn OAuth off; this is how the suite reaches `/mcp`.
+ *
+ * Bodies stream through as bytes (node:http on both sides, no decoding). A Host header naming the
+ * proxy itself becomes the gateway's; any other Host, such as the DNS-rebinding scenario's
+ * `evil.example.com`, reaches the gateway as sent.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-
-/** Headers that describe one hop's framing; Node's fetch has already decoded the body. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "content-encoding",
-  "content-length",
-  "keep-alive",
-  "transfer-encoding",
-]);
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { listenOnLoopback } from "../test/support/project.ts";
 
 export interface TokenProxy {
   url: string;
   close: () => Promise<void>;
 }
 
-async function forward(upstreamOrigin: string, token: string, req: IncomingMessage, res: ServerResponse) {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === "string" && name !== "host" && !HOP_BY_HOP.has(name)) headers.set(name, value);
-  }
-  headers.set("Authorization", `Bearer ${token}`);
-  headers.set("Accept-Encoding", "identity");
-  const abort = new AbortController();
-  res.once("close", () => abort.abort());
-  const upstream = await fetch(`${upstreamOrigin}${req.url ?? "/"}`, {
-    method: req.method ?? "GET",
-    headers,
-    signal: abort.signal,
-    ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
-  });
-  res.writeHead(
-    upstream.status,
-    Object.fromEntries([...upstream.headers].filter(([name]) => !HOP_BY_HOP.has(name))),
+function forward(upstream: URL, ownHost: string, token: string, req: IncomingMessage, res: ServerResponse) {
+  const headers = { ...req.headers, authorization: `Bearer ${token}` };
+  if (!req.headers.host || req.headers.host === ownHost) headers.host = upstream.host;
+  const outgoing = request(
+    { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.once("error", (error) => res.destroy(error));
+    },
   );
-  res.flushHeaders();
-  if (upstream.body) for await (const chunk of upstream.body) res.write(chunk);
-  res.end();
+  outgoing.once("error", (error) => {
+    if (res.headersSent) res.destroy(error);
+    else res.writeHead(502, { "Content-Type": "text/plain" }).end(error.message);
+  });
+  res.once("close", () => outgoing.destroy());
+  req.pipe(outgoing);
 }
 
 export async function startTokenProxy(upstreamOrigin: string, token: string): Promise<TokenProxy> {
-  const server = createServer((req, res) => {
-    forward(upstreamOrigin, token, req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(502, { "Content-Type": "text/plain" });
-      res.end(error instanceof Error ? error.message : String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const upstream = new URL(upstreamOrigin);
+  let ownHost = "";
+  const server = createServer((req, res) => forward(upstream, ownHost, token, req, res));
+  const port = await listenOnLoopback(server);
+  ownHost = `127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${ownHost}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

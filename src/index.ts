@@ -9,6 +9,7 @@
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { app } from "./app";
 import { MCP_ROUTE, mcpApiHandler } from "./mcp/handler";
+import { misdirected, servedOrigin } from "./served-origin";
 
 export { SessionObject } from "./session/session-object";
 export { SandboxBridge } from "./sandbox/bridge";
@@ -17,11 +18,14 @@ export { DemoMcpServer } from "./demo/demo-server";
 const SCOPES = ["mcp"];
 const ACCESS_TOKEN_TTL_SECONDS = 3600;
 
+/** One provider per served origin; a deployment has a handful (workers.dev, custom domains). */
 const providers = new Map<string, OAuthProvider<Env>>();
+const MAX_PROVIDERS = 16;
 
 function providerFor(origin: string): OAuthProvider<Env> {
   let provider = providers.get(origin);
   if (!provider) {
+    if (providers.size >= MAX_PROVIDERS) providers.delete(providers.keys().next().value ?? "");
     provider = new OAuthProvider<Env>({
       apiRoute: MCP_ROUTE,
       apiHandler: mcpApiHandler,
@@ -38,13 +42,10 @@ function providerFor(origin: string): OAuthProvider<Env> {
   return provider;
 }
 
-function publicOrigin(request: Request, env: Env): string {
-  const configured = (env as Env & { PUBLIC_URL?: string }).PUBLIC_URL;
-  return configured ? new URL(configured).origin : new URL(request.url).origin;
-}
-
 export default {
   fetch(request, env, ctx) {
-    return providerFor(publicOrigin(request, env)).fetch(request, env, ctx);
+    const served = servedOrigin(request, (env as Env & { PUBLIC_URL?: string }).PUBLIC_URL);
+    if (!served.ok) return Promise.resolve(misdirected(served.origin));
+    return providerFor(served.origin).fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -18,7 +18,8 @@ import {
   StdioJsonRpc,
 } from "./support/client-processes";
 import { connectWithBrowserLogin } from "./support/sdk-oauth";
-import { freePort, startDevServer, type DevServer } from "./support/wrangler-dev";
+import { freePort } from "../support/project";
+import { startDevServer, type DevServer } from "./support/wrangler-dev";
 
 let server: DevServer;
 

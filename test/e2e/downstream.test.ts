@@ -6,7 +6,8 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultText as text, structured } from "../support/mcp-client";
 import { startBridgedStdio, startEverything, type RunningServer } from "./support/downstream-servers";
-import { freePort, loginAndConnect, startDevServer, type DevServer } from "./support/wrangler-dev";
+import { freePort } from "../support/project";
+import { loginAndConnect, startDevServer, type DevServer } from "./support/wrangler-dev";
 
 let server: DevServer;
 let everything: RunningServer;

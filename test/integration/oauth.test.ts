@@ -257,6 +257,39 @@ describe("tokens", () => {
   });
 });
 
+describe("served origins", () => {
+  const post = (url: string, host: string) =>
+    exports.default.fetch(
+      new Request(url, {
+        method: "POST",
+        headers: { Host: host, Origin: `http://${host}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+      }),
+    );
+
+  it("refuses plain http on a host that is not loopback (DNS rebinding) with 421", async () => {
+    for (const path of ["/mcp", "/authorize", "/.well-known/oauth-protected-resource/mcp", "/health"]) {
+      const response = await post(`http://evil.example.com${path}`, "evil.example.com");
+      expect(response.status).toBe(421);
+      expect(await response.json()).toEqual({
+        error: "misdirected_request",
+        error_description:
+          "http://evil.example.com is not served: this server answers on https, or on http only at localhost, 127.0.0.1 or [::1].",
+      });
+    }
+  });
+
+  it("serves https on any host and http on every loopback name", async () => {
+    for (const origin of ["https://gateway.example.com", "http://localhost:8787", "http://[::1]:8787"]) {
+      const response = await post(`${origin}/mcp`, new URL(origin).host);
+      expect(response.status).toBe(401);
+      expect(response.headers.get("WWW-Authenticate")).toContain(
+        `resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+      );
+    }
+  });
+});
+
 describe("a deployment without ADMIN_PASSWORD", () => {
   it("refuses to log anyone in and says why", async () => {
     const { localProvider } = await import("../../src/auth/local-provider");

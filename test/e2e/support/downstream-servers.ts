@@ -3,9 +3,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { freePort } from "./wrangler-dev.ts";
+import { freePort, PROJECT_ROOT } from "../../support/project.ts";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
+const ROOT = PROJECT_ROOT;
 const EVERYTHING = join(ROOT, "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 const SUPERGATEWAY = join(ROOT, "node_modules/supergateway/dist/index.js");
 

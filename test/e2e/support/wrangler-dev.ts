@@ -4,14 +4,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/client";
 import { connectClient, type Era } from "../../support/mcp-client.ts";
 import { login } from "../../support/oauth-login.ts";
+import { freePort, PROJECT_ROOT } from "../../support/project.ts";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
+const ROOT = PROJECT_ROOT;
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 export interface DevServer {
@@ -34,18 +34,6 @@ export function queryLocalD1(server: DevServer, sql: string): unknown[] {
   if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stdout}${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as { results: unknown[] }[];
   return parsed[0]?.results ?? [];
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const quietEnv = {
