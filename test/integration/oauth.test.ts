@@ -257,19 +257,19 @@ describe("tokens", () => {
   });
 });
 
-describe("served origins", () => {
-  const post = (url: string, host: string) =>
-    exports.default.fetch(
-      new Request(url, {
-        method: "POST",
-        headers: { Host: host, Origin: `http://${host}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
-      }),
-    );
+const postAs = (url: string, host: string) =>
+  exports.default.fetch(
+    new Request(url, {
+      method: "POST",
+      headers: { Host: host, Origin: `http://${host}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+    }),
+  );
 
+describe("served origins", () => {
   it("refuses plain http on a host that is not loopback (DNS rebinding) with 421", async () => {
     for (const path of ["/mcp", "/authorize", "/.well-known/oauth-protected-resource/mcp", "/health"]) {
-      const response = await post(`http://evil.example.com${path}`, "evil.example.com");
+      const response = await postAs(`http://evil.example.com${path}`, "evil.example.com");
       expect(response.status).toBe(421);
       expect(await response.json()).toEqual({
         error: "misdirected_request",
@@ -281,7 +281,7 @@ describe("served origins", () => {
 
   it("serves https on any host and http on every loopback name", async () => {
     for (const origin of ["https://gateway.example.com", "http://localhost:8787", "http://[::1]:8787"]) {
-      const response = await post(`${origin}/mcp`, new URL(origin).host);
+      const response = await postAs(`${origin}/mcp`, new URL(origin).host);
       expect(response.status).toBe(401);
       expect(response.headers.get("WWW-Authenticate")).toContain(
         `resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
