@@ -1,8 +1,9 @@
 /**
  * The clients people connect from, end to end against `wrangler dev`, each doing its own OAuth
- * (dynamic registration, PKCE) with the login completed in headless Chromium:
- *  - the MCP Inspector CLI over Streamable HTTP;
- *  - mcp-remote, the stdio bridge that Claude Desktop and Cursor configurations use.
+ * (dynamic registration, PKCE S256, the `resource` indicator) with the person's part, consent and
+ * login, completed in headless Chromium:
+ *  - the MCP Inspector CLI over Streamable HTTP, in both protocol eras;
+ *  - mcp-remote, the stdio bridge of Claude Desktop configurations, speaking either era to us;
  *  - the SDK v2 client in both protocol eras, with the SDK's own OAuth client.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -10,34 +11,42 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERAS, GATEWAY_TOOLS, type Era } from "../support/mcp-client";
+import { freePort } from "../support/project";
 import {
-  isolatedEnv,
+  isolatedHome,
   loginWhenAsked,
   MCP_REMOTE,
+  MCP_REMOTE_AUTH_PROMPT,
   runInspector,
   StdioJsonRpc,
+  type IsolatedHome,
 } from "./support/client-processes";
 import { connectWithBrowserLogin } from "./support/sdk-oauth";
-import { freePort } from "../support/project";
 import { startDevServer, type DevServer } from "./support/wrangler-dev";
 
 let server: DevServer;
+const homes: IsolatedHome[] = [];
 
 beforeAll(async () => {
   server = await startDevServer();
 });
 
 afterAll(async () => {
+  for (const home of homes) home.remove();
   await server?.stop();
 });
+
+function newHome(extra: Record<string, string> = {}): IsolatedHome {
+  const home = isolatedHome(extra);
+  homes.push(home);
+  return home;
+}
 
 interface ExecuteReport {
   ok: boolean;
   result: unknown;
   logs: { level: string; message: string }[];
 }
-
-const toolNames = (tools: { name: string }[]) => tools.map((tool) => tool.name).toSorted();
 
 /** Set by the 2026-07-28 era only: the server's identity in every result's `_meta`. */
 const SERVER_INFO_META = "io.modelcontextprotocol/serverInfo";
@@ -47,27 +56,29 @@ interface CallResult {
   _meta?: Record<string, unknown>;
 }
 
+const toolNames = (tools: { name: string }[]) => tools.map((tool) => tool.name).toSorted();
+
+/** What every client's authorization request must carry, whoever built it. */
+function expectGatewayAuthorization(url: URL | undefined) {
+  expect(url?.origin).toBe(server.origin);
+  expect(url?.pathname).toBe("/authorize");
+  expect(url?.searchParams.get("response_type")).toBe("code");
+  expect(url?.searchParams.get("code_challenge_method")).toBe("S256");
+  expect(url?.searchParams.get("code_challenge")).toMatch(/^[\w-]{43}$/);
+  expect(url?.searchParams.get("resource")).toBe(`${server.origin}/mcp`);
+}
+
 describe("MCP Inspector CLI", () => {
-  const { env } = isolatedEnv({ MCP_INSPECTOR_SECRET_STORE: "file", MCP_AUTO_OPEN_ENABLED: "true" });
+  const { env } = newHome({ MCP_INSPECTOR_SECRET_STORE: "file", MCP_AUTO_OPEN_ENABLED: "true" });
   env.MCP_STORAGE_DIR = join(env.HOME ?? "", "storage");
   const common = ["--transport", "http", "--format", "json", "-q"];
-  const callCode = (code: string, era: "legacy" | "modern") => [
-    "--protocol-era",
-    era,
-    "--method",
-    "tools/call",
-    "--tool-name",
-    "execute_code",
-    "--tool-args-json",
-    JSON.stringify({ code }),
-    "--stored-auth-only",
-    ...common,
-  ];
 
   it("logs in through the browser and lists the tools", async () => {
     const listed = await runInspector(
       [
         `${server.origin}/mcp`,
+        "--protocol-era",
+        "legacy",
         "--method",
         "tools/list",
         "--callback-url",
@@ -78,20 +89,34 @@ describe("MCP Inspector CLI", () => {
       server.password,
     );
     expect(listed.code, listed.stderr).toBe(0);
+    expectGatewayAuthorization(listed.authorizationUrl);
     expect(listed.callback).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback\?code=[^&]+&state=/);
     const { tools } = (JSON.parse(listed.stdout) as { result: { tools: { name: string }[] } }).result;
     expect(toolNames(tools)).toEqual(GATEWAY_TOOLS);
   });
 
-  // legacy speaks 2025-11-25, modern 2026-07-28; both use the token stored by the login above.
+  // These reuse the token the login above stored: legacy speaks 2025-11-25, modern 2026-07-28.
   it.each(["legacy", "modern"] as const)("runs code with the stored token, era %s", async (era) => {
+    const code = "console.log('from the inspector'); return 1 + 1";
     const called = await runInspector(
-      [`${server.origin}/mcp`, ...callCode("console.log('from the inspector'); return 1 + 1", era)],
+      [
+        `${server.origin}/mcp`,
+        "--protocol-era",
+        era,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "execute_code",
+        "--tool-args-json",
+        JSON.stringify({ code }),
+        "--stored-auth-only",
+        ...common,
+      ],
       env,
       server.password,
     );
     expect(called.code, called.stderr).toBe(0);
-    expect(called.callback).toBeUndefined();
+    expect(called.authorizationUrl).toBeUndefined();
     const { result } = JSON.parse(called.stdout) as { result: CallResult };
     expect(result.structuredContent).toMatchObject({
       ok: true,
@@ -104,7 +129,7 @@ describe("MCP Inspector CLI", () => {
   });
 
   it("without a stored token and without a login, is refused with exit code 3", async () => {
-    const fresh = isolatedEnv({ MCP_INSPECTOR_SECRET_STORE: "file" });
+    const fresh = newHome({ MCP_INSPECTOR_SECRET_STORE: "file" });
     const refused = await runInspector(
       [`${server.origin}/mcp`, "--method", "tools/list", "--stored-auth-only", ...common],
       fresh.env,
@@ -112,6 +137,7 @@ describe("MCP Inspector CLI", () => {
     );
     expect(refused.code).toBe(3);
     expect(refused.stdout).toBe("");
+    expect(refused.authorizationUrl).toBeUndefined();
   });
 });
 
@@ -126,7 +152,7 @@ describe.each([
   });
 
   it("logs in through the browser, then lists the tools and runs code over stdio", async () => {
-    const { env, home } = isolatedEnv();
+    const { env, home } = newHome();
     const callbackPort = await freePort();
     child = spawn(
       process.execPath,
@@ -143,12 +169,8 @@ describe.each([
       ],
       { env: { ...env, MCP_REMOTE_CONFIG_DIR: join(home, "mcp-auth") }, stdio: ["pipe", "pipe", "pipe"] },
     );
-    const login = loginWhenAsked(
-      child,
-      /Please authorize this client by visiting:\s*\n(\S+)/,
-      server.password,
-    );
-    const rpc = new StdioJsonRpc(child);
+    const login = loginWhenAsked(child, MCP_REMOTE_AUTH_PROMPT, server.password);
+    const rpc = new StdioJsonRpc(child, login.stderr);
 
     // Written at once: mcp-remote reads stdin only after its login has finished. Desktop clients
     // speak 2025-11-25 to it either way; --protocol decides what it speaks to the gateway.
@@ -161,6 +183,7 @@ describe.each([
       protocolVersion: "2025-11-25",
       serverInfo: { name: "mcp-isolate-runner" },
     });
+    expectGatewayAuthorization(login.authorizationUrl());
     expect(await login.finished()).toMatch(
       new RegExp(`^http://127\\.0\\.0\\.1:${callbackPort}/oauth/callback\\?code=`),
     );
@@ -187,9 +210,7 @@ describe.each(ERAS)("SDK v2 client with its own OAuth, protocol %s", (era: Era) 
   it("registers, logs in through the browser, and runs code", async () => {
     const { client, provider } = await connectWithBrowserLogin(`${server.origin}/mcp`, era, server.password);
     try {
-      const authorization = provider.authorizationUrl?.searchParams;
-      expect(authorization?.get("code_challenge_method")).toBe("S256");
-      expect(authorization?.get("resource")).toBe(`${server.origin}/mcp`);
+      expectGatewayAuthorization(provider.authorizationUrl);
       expect(provider.tokens()).toMatchObject({ token_type: "bearer", refresh_token: expect.any(String) });
       expect(client.getNegotiatedProtocolVersion()).toBe(era);
       const { tools } = await client.listTools();

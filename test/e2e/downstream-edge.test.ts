@@ -6,6 +6,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultText as text, structured, type ToolResult as Result } from "../support/mcp-client";
 import { startEdgeServer, type RunningServer } from "./support/downstream-servers";
+import { closeAll } from "./support/start-together";
 import { loginAndConnect, queryLocalD1, startDevServer, type DevServer } from "./support/wrangler-dev";
 
 const EDGE_TOKEN = "edge-secret-value-7f3a";
@@ -28,8 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  await Promise.all([server?.stop(), edge?.stop()]);
+  await closeAll([client], [server, edge]);
 });
 
 async function call(name: string, args: Record<string, unknown>): Promise<Result> {

@@ -6,6 +6,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultText as text, structured } from "../support/mcp-client";
 import { startBridgedStdio, startEverything, type RunningServer } from "./support/downstream-servers";
+import { closeAll, startTogether } from "./support/start-together";
 import { freePort } from "../support/project";
 import { loginAndConnect, startDevServer, type DevServer } from "./support/wrangler-dev";
 
@@ -16,7 +17,7 @@ let stdioBridge: RunningServer;
 let client: Client;
 
 beforeAll(async () => {
-  [server, everything, everythingSse, stdioBridge] = await Promise.all([
+  [server, everything, everythingSse, stdioBridge] = await startTogether([
     startDevServer(),
     startEverything("streamableHttp"),
     startEverything("sse"),
@@ -26,8 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  await Promise.all([server?.stop(), everything?.stop(), everythingSse?.stop(), stdioBridge?.stop()]);
+  await closeAll([client], [server, everything, everythingSse, stdioBridge]);
 });
 
 const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args });

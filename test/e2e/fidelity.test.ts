@@ -13,6 +13,7 @@ import { Client, StreamableHTTPClientTransport, type CallToolResult } from "@mod
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERAS, structured, type Era } from "../support/mcp-client";
 import { startEdgeServer, startEverything, type RunningServer } from "./support/downstream-servers";
+import { closeAll, startTogether } from "./support/start-together";
 import { loginAndConnect, startDevServer, type DevServer } from "./support/wrangler-dev";
 
 interface Report {
@@ -32,7 +33,7 @@ const direct = new Map<string, Client>();
 const gateways = new Map<Era, Client>();
 
 beforeAll(async () => {
-  [server, everything, edge] = await Promise.all([
+  [server, everything, edge] = await startTogether([
     startDevServer(),
     startEverything("streamableHttp"),
     startEdgeServer("unused"),
@@ -53,8 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...direct.values(), ...gateways.values()].map((client) => client.close()));
-  await Promise.all([server?.stop(), everything?.stop(), edge?.stop()]);
+  await closeAll([...direct.values(), ...gateways.values()], [server, everything, edge]);
 });
 
 function gateway(era: Era): Client {

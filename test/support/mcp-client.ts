@@ -7,19 +7,24 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/valida
 export type Era = "2026-07-28" | "2025-11-25";
 export const ERAS: Era[] = ["2026-07-28", "2025-11-25"];
 
+/** An SDK v2 client pinned to one era (2025-11-25 is what it negotiates unpinned). */
+export function newClient(era: Era, name = "mcp-isolate-runner-tests"): Client {
+  return new Client(
+    { name, version: "1.0.0" },
+    {
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      ...(era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}),
+    },
+  );
+}
+
 export async function connectClient(options: {
   url: string;
   token: string;
   era: Era;
   fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 }): Promise<Client> {
-  const client = new Client(
-    { name: "mcp-isolate-runner-tests", version: "1.0.0" },
-    {
-      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
-      ...(options.era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}),
-    },
-  );
+  const client = newClient(options.era);
   const transport = new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: { headers: { Authorization: `Bearer ${options.token}` } },
     ...(options.fetch ? { fetch: options.fetch } : {}),

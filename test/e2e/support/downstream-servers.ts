@@ -74,7 +74,7 @@ export async function startEverything(transport: "streamableHttp" | "sse"): Prom
   );
 }
 
-/** Our edge-case server (test/fixtures/servers/edge-server.mjs); paths /mcp, /many, /private, /broken. */
+/** Our edge-case server (test/fixtures/servers/edge-server.mjs); paths /mcp, /many, /private, /broken, /media. */
 export async function startEdgeServer(token: string): Promise<RunningServer> {
   const port = await freePort();
   return startProcess(

@@ -5,7 +5,6 @@
  */
 import { createServer } from "node:http";
 import {
-  Client,
   StreamableHTTPClientTransport,
   UnauthorizedError,
   type OAuthClientMetadata,
@@ -14,9 +13,10 @@ import {
   type StoredOAuthClientInformation,
   type StoredOAuthTokens,
 } from "@modelcontextprotocol/client";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
+import type { Client } from "@modelcontextprotocol/client";
 import { completeBrowserLogin } from "../../support/browser-login.ts";
-import type { Era } from "../../support/mcp-client.ts";
+import { newClient, type Era } from "../../support/mcp-client.ts";
+import { listenOnLoopback } from "../../support/project.ts";
 
 export class InMemoryOAuthProvider implements OAuthClientProvider {
   #client: StoredOAuthClientInformation | undefined;
@@ -70,30 +70,16 @@ export class InMemoryOAuthProvider implements OAuthClientProvider {
   }
 }
 
-function newClient(era: Era): Client {
-  return new Client(
-    { name: "sdk-v2-oauth-e2e", version: "1.0.0" },
-    {
-      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
-      ...(era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}),
-    },
-  );
-}
-
 /** A loopback page for the redirect to land on, as a desktop client runs one. */
 async function callbackPage(): Promise<{ url: string; close: () => void }> {
   const server = createServer((_req, res) => res.end("You can close this window."));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
   return { url: `http://127.0.0.1:${port}/callback`, close: () => server.close() };
 }
 
 export interface OAuthConnection {
   client: Client;
   provider: InMemoryOAuthProvider;
-  /** The first connect attempt's error: the SDK's UnauthorizedError after it started the login. */
-  firstAttempt: unknown;
 }
 
 /** Connects as a real client would: 401, browser login, finishAuth, connect again. */
@@ -106,20 +92,20 @@ export async function connectWithBrowserLogin(
   try {
     const provider = new InMemoryOAuthProvider(callback.url);
     const first = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider });
-    let firstAttempt: unknown;
-    try {
-      await newClient(era).connect(first);
-    } catch (error) {
-      firstAttempt = error;
-    }
-    if (!(firstAttempt instanceof UnauthorizedError) || !provider.authorizationUrl) {
-      throw new Error(`expected the SDK to start a login, got ${String(firstAttempt)}`);
+    const firstClient = newClient(era, "sdk-v2-oauth-e2e");
+    const refused = await firstClient.connect(first).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await firstClient.close();
+    if (!(refused instanceof UnauthorizedError) || !provider.authorizationUrl) {
+      throw new Error(`expected the SDK to start a login, got ${String(refused)}`);
     }
     const landed = await completeBrowserLogin({ authorizationUrl: provider.authorizationUrl.href, password });
     await first.finishAuth(new URL(landed).searchParams);
-    const client = newClient(era);
+    const client = newClient(era, "sdk-v2-oauth-e2e");
     await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }));
-    return { client, provider, firstAttempt };
+    return { client, provider };
   } finally {
     callback.close();
   }
