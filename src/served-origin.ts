@@ -2,11 +2,11 @@
  * @module Which origin a request is served as: `PUBLIC_URL` when set, otherwise the origin the
  * request was sent to. Plain http is served only on a loopback host (local development); any
  * other http origin is refused before anything else runs. A page on a rebinding domain that
- * resolves to a developer's 127.0.0.1 therefore gets 421, and a stray Host header cannot make the
- * OAuth provider publish metadata for a foreign origin.
+ * resolves to a developer's 127.0.0.1 therefore gets 421 (and the OAuth provider, which accepts
+ * http only on loopback, is never asked to serve such an origin).
  */
 
-const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+export const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 export interface ServedOrigin {
   /** False for plain http on a host that is not loopback. */

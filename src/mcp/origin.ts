@@ -4,13 +4,12 @@
  * (every non-browser MCP client) are not affected.
  */
 import { readAllowedOrigins } from "../config";
-
-const LOOPBACK_HOSTNAMES = ["localhost", "127.0.0.1", "[::1]"];
+import { LOOPBACK_HOSTNAMES } from "../served-origin";
 
 export function allowedOriginHostnames(request: Request, env: Pick<Env, "ALLOWED_ORIGINS">): string[] {
   const own = new URL(request.url).hostname;
   const hostnames = new Set([own]);
-  if (LOOPBACK_HOSTNAMES.includes(own)) for (const name of LOOPBACK_HOSTNAMES) hostnames.add(name);
+  if (LOOPBACK_HOSTNAMES.has(own)) for (const name of LOOPBACK_HOSTNAMES) hostnames.add(name);
   for (const origin of readAllowedOrigins(env)) {
     try {
       hostnames.add(new URL(origin).hostname);
