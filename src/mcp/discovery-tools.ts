@@ -7,15 +7,13 @@ import { z } from "zod";
 import { renderDeclarations, SANDBOX_PRELUDE } from "../apigen/declarations";
 import { closeMatches, searchTools } from "../apigen/search";
 import { ToolError } from "../errors";
-import { resolveSessionStub } from "../session/session-stub";
 import { sessionArgument } from "./session-tools";
-import type { ToolContext } from "./tool-context";
+import { sessionStubFor, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 export function registerDiscoveryTools(server: McpServer, context: ToolContext): void {
-  const { env, user, limits } = context;
-  const session = (handle: string | undefined) =>
-    resolveSessionStub(env, user.userId, handle, limits.sessionIdleTtlMs);
+  const { user } = context;
+  const session = (handle: string | undefined) => sessionStubFor(context, handle);
 
   server.registerTool(
     "search_tools",

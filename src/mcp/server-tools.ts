@@ -4,17 +4,15 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { ToolError } from "../errors";
-import { resolveSessionStub } from "../session/session-stub";
 import { sessionArgument } from "./session-tools";
-import type { ToolContext } from "./tool-context";
+import { sessionStubFor, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 const MAX_SUMMARY_TOOLS = 40;
 
 export function registerServerTools(server: McpServer, context: ToolContext): void {
-  const { env, user, limits } = context;
-  const session = (handle: string | undefined) =>
-    resolveSessionStub(env, user.userId, handle, limits.sessionIdleTtlMs);
+  const { user } = context;
+  const session = (handle: string | undefined) => sessionStubFor(context, handle);
 
   server.registerTool(
     "load_mcp_server",

@@ -20,6 +20,10 @@ const loginOptions = {
 
 let tokens: Tokens;
 
+/** An SDK v2 client of the in-process Worker, logged in with `session`'s token. */
+const connectAs = (session: Tokens, era: Era) =>
+  connectClient({ url: `${ORIGIN}/mcp`, token: session.access_token, era, fetch: workerFetch });
+
 beforeAll(async () => {
   tokens = await login(loginOptions);
 });
@@ -27,12 +31,7 @@ beforeAll(async () => {
 describe.each(ERAS)("protocol %s", (era: Era) => {
   let client: Client;
   beforeAll(async () => {
-    client = await connectClient({
-      url: `${ORIGIN}/mcp`,
-      token: tokens.access_token,
-      era,
-      fetch: workerFetch,
-    });
+    client = await connectAs(tokens, era);
   });
   afterAll(() => client.close());
 
@@ -83,12 +82,7 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
 describe("bad input at the tool boundary", () => {
   let client: Client;
   beforeAll(async () => {
-    client = await connectClient({
-      url: `${ORIGIN}/mcp`,
-      token: tokens.access_token,
-      era: "2026-07-28",
-      fetch: workerFetch,
-    });
+    client = await connectAs(tokens, "2026-07-28");
   });
   afterAll(() => client.close());
 
@@ -158,12 +152,7 @@ describe("bad input at the tool boundary", () => {
 describe("sessions", () => {
   let alice: Client;
   beforeAll(async () => {
-    alice = await connectClient({
-      url: `${ORIGIN}/mcp`,
-      token: tokens.access_token,
-      era: "2025-11-25",
-      fetch: workerFetch,
-    });
+    alice = await connectAs(tokens, "2025-11-25");
   });
   afterAll(() => alice.close());
 

@@ -16,8 +16,9 @@ import {
   type ToolDefinition,
 } from "../../src/apigen/declarations";
 import { schemaToType } from "../../src/apigen/schema-to-type";
+import { PROJECT_ROOT } from "../support/project";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = PROJECT_ROOT;
 const FIXTURES = join(ROOT, "test/fixtures/tool-lists");
 
 function typecheck(files: Record<string, string>): { ok: boolean; output: string } {

@@ -5,9 +5,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { freePort, PROJECT_ROOT } from "../../support/project.ts";
 
-const ROOT = PROJECT_ROOT;
-const EVERYTHING = join(ROOT, "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-const SUPERGATEWAY = join(ROOT, "node_modules/supergateway/dist/index.js");
+const EVERYTHING = join(PROJECT_ROOT, "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+const SUPERGATEWAY = join(PROJECT_ROOT, "node_modules/supergateway/dist/index.js");
 
 export interface RunningServer {
   url: string;
@@ -78,7 +77,7 @@ export async function startEverything(transport: "streamableHttp" | "sse"): Prom
 export async function startEdgeServer(token: string): Promise<RunningServer> {
   const port = await freePort();
   return startProcess(
-    [join(ROOT, "test/fixtures/servers/edge-server.mjs")],
+    [join(PROJECT_ROOT, "test/fixtures/servers/edge-server.mjs")],
     { PORT: String(port), EDGE_TOKEN: token },
     port,
     "",

@@ -11,8 +11,7 @@ import { connectClient, type Era } from "../../support/mcp-client.ts";
 import { login } from "../../support/oauth-login.ts";
 import { freePort, PROJECT_ROOT } from "../../support/project.ts";
 
-const ROOT = PROJECT_ROOT;
-const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const WRANGLER = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 export interface DevServer {
   origin: string;
@@ -29,7 +28,7 @@ export function queryLocalD1(server: DevServer, sql: string): unknown[] {
   const result = spawnSync(
     process.execPath,
     [WRANGLER, "d1", "execute", "DB", "--local", "--persist-to", server.state, "--json", "--command", sql],
-    { cwd: ROOT, env: quietEnv, encoding: "utf8" },
+    { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stdout}${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as { results: unknown[] }[];
@@ -52,7 +51,7 @@ export async function startDevServer(
   const migrate = spawnSync(
     process.execPath,
     [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
-    { cwd: ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
+    { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
   );
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
 
@@ -80,7 +79,7 @@ export async function startDevServer(
       String(await freePort()),
       ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ],
-    { cwd: ROOT, env: quietEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: PROJECT_ROOT, env: quietEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
