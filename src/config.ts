@@ -1,39 +1,139 @@
 /**
- * @module Operator settings from `vars`, parsed once per request with defaults and bounds.
+ * @module Every operator setting, read from the Worker's `vars` and secrets in one place, with
+ * defaults and bounds. The Worker and the session Durable Object both call `readSettings`; the
+ * result is computed once per `env` object.
  */
 
-export interface Limits {
-  executionTimeoutMs: number;
-  executionTimeoutMaxMs: number;
-  sessionIdleTtlMs: number;
+export interface ExecutionLimits {
+  /** Default and maximum `timeout_ms` of `execute_code`. */
+  timeoutMs: number;
+  timeoutMaxMs: number;
+  maxCodeChars: number;
   maxResultChars: number;
   maxLogChars: number;
-  maxCodeChars: number;
+  /** Downstream tool calls one execution may make. */
+  maxToolCalls: number;
+  /** JSON of one tool call's arguments, and of one result handed back to the program. */
+  maxToolArgsChars: number;
+  maxToolResultChars: number;
+  /** Executions of one session running at once (Worker Loader allows 10 per Durable Object). */
+  maxConcurrentExecutions: number;
+  /** Executions of one session waiting for a slot; more are refused as `busy`. */
+  maxQueuedExecutions: number;
 }
 
-function positiveInteger(raw: string | undefined, fallback: number): number {
-  const value = Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
+export interface DownstreamSettings {
+  /** `ALLOW_LOCAL_DOWNSTREAM=on`: http and loopback servers (development). */
+  allowLocal: boolean;
+  connectTimeoutMs: number;
+  callTimeoutMs: number;
+  /** `SECRET_BINDINGS`, unparsed: which Worker secrets may be sent to which hosts. */
+  secretBindings: string;
+  /** DNS-over-HTTPS endpoint used to check where a hostname points before connecting. */
+  dnsResolverUrl: string;
+  /** `DEMO_SERVER=on`: every new session starts with the built-in demo server. */
+  demoServer: boolean;
 }
 
-export function readLimits(env: Partial<Record<keyof Env, unknown>>): Limits {
-  const read = (key: keyof Env, fallback: number) =>
-    positiveInteger(typeof env[key] === "string" ? env[key] : undefined, fallback);
-  const executionTimeoutMaxMs = read("EXECUTION_TIMEOUT_MAX_MS", 120_000);
+/** A separate local process that runs the programs (development only; see docs/security.md). */
+export interface SandboxRuntimeSettings {
+  url: string;
+  token: string;
+  controlUrl: string | undefined;
+}
+
+export interface Settings {
+  execution: ExecutionLimits;
+  sessionIdleTtlMs: number;
+  /** Origins allowed to call `/mcp` from a browser, besides the server's own origin. */
+  allowedOrigins: string[];
+  downstream: DownstreamSettings;
+  /** Seals downstream header values at rest; without it, headers cannot be kept. */
+  encryptionKey: string | undefined;
+  sandboxRuntime: SandboxRuntimeSettings | undefined;
+}
+
+type RawEnv = Partial<Record<string, unknown>>;
+
+const WORKER_LOADER_LIMIT_PER_OBJECT = 10;
+
+function text(env: RawEnv, key: string): string {
+  const value = env[key];
+  return typeof value === "string" ? value.trim() : "";
+}
+
+function positiveInteger(env: RawEnv, key: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(text(env, key) || Number.NaN);
+  return Number.isInteger(value) && value > 0 ? Math.min(value, max) : fallback;
+}
+
+function list(env: RawEnv, key: string): string[] {
+  return text(env, key)
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function isLoopbackUrl(raw: string): boolean {
+  try {
+    const { hostname } = new URL(raw);
+    return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
+  } catch {
+    return false;
+  }
+}
+
+function readSandboxRuntime(env: RawEnv): SandboxRuntimeSettings | undefined {
+  const url = text(env, "SANDBOX_RUNTIME_URL");
+  const token = text(env, "SANDBOX_RUNTIME_TOKEN");
+  // Programs are sent only to a runtime on this machine, and only with its token.
+  if (!url || !token || !isLoopbackUrl(url)) return undefined;
+  const controlUrl = text(env, "SANDBOX_RUNTIME_CONTROL_URL");
+  return { url, token, controlUrl: controlUrl && isLoopbackUrl(controlUrl) ? controlUrl : undefined };
+}
+
+function parse(env: RawEnv): Settings {
+  const timeoutMaxMs = positiveInteger(env, "EXECUTION_TIMEOUT_MAX_MS", 120_000);
   return {
-    executionTimeoutMs: Math.min(read("EXECUTION_TIMEOUT_MS", 30_000), executionTimeoutMaxMs),
-    executionTimeoutMaxMs,
-    sessionIdleTtlMs: read("SESSION_IDLE_TTL_SECONDS", 3600) * 1000,
-    maxResultChars: read("MAX_RESULT_CHARS", 65_536),
-    maxLogChars: read("MAX_LOG_CHARS", 32_768),
-    maxCodeChars: read("MAX_CODE_CHARS", 262_144),
+    execution: {
+      timeoutMs: Math.min(positiveInteger(env, "EXECUTION_TIMEOUT_MS", 30_000), timeoutMaxMs),
+      timeoutMaxMs,
+      maxCodeChars: positiveInteger(env, "MAX_CODE_CHARS", 262_144),
+      maxResultChars: positiveInteger(env, "MAX_RESULT_CHARS", 65_536),
+      maxLogChars: positiveInteger(env, "MAX_LOG_CHARS", 32_768),
+      maxToolCalls: positiveInteger(env, "MAX_TOOL_CALLS", 1_000),
+      maxToolArgsChars: 1_048_576,
+      maxToolResultChars: 8_388_608,
+      maxConcurrentExecutions: positiveInteger(
+        env,
+        "MAX_CONCURRENT_EXECUTIONS",
+        8,
+        WORKER_LOADER_LIMIT_PER_OBJECT,
+      ),
+      maxQueuedExecutions: positiveInteger(env, "MAX_QUEUED_EXECUTIONS", 100),
+    },
+    sessionIdleTtlMs: positiveInteger(env, "SESSION_IDLE_TTL_SECONDS", 3600) * 1000,
+    allowedOrigins: list(env, "ALLOWED_ORIGINS"),
+    downstream: {
+      allowLocal: text(env, "ALLOW_LOCAL_DOWNSTREAM") === "on",
+      connectTimeoutMs: positiveInteger(env, "DOWNSTREAM_CONNECT_TIMEOUT_MS", 10_000),
+      callTimeoutMs: positiveInteger(env, "DOWNSTREAM_CALL_TIMEOUT_MS", 30_000),
+      secretBindings: text(env, "SECRET_BINDINGS"),
+      dnsResolverUrl: text(env, "DNS_RESOLVER_URL") || "https://cloudflare-dns.com/dns-query",
+      demoServer: text(env, "DEMO_SERVER") === "on",
+    },
+    encryptionKey: text(env, "ENCRYPTION_KEY") || undefined,
+    sandboxRuntime: readSandboxRuntime(env),
   };
 }
 
-/** Origins allowed to call `/mcp` from a browser, besides the server's own origin. */
-export function readAllowedOrigins(env: Pick<Env, "ALLOWED_ORIGINS">): string[] {
-  return String(env.ALLOWED_ORIGINS ?? "")
-    .split(",")
-    .map((origin) => origin.trim())
-    .filter((origin) => origin.length > 0);
+const cache = new WeakMap<object, Settings>();
+
+export function readSettings(env: object): Settings {
+  let settings = cache.get(env);
+  if (!settings) {
+    settings = parse(env as RawEnv);
+    cache.set(env, settings);
+  }
+  return settings;
 }

@@ -1,6 +1,6 @@
 /**
  * @module Worker entry: the OAuth provider in front of everything, `/mcp` as its protected API,
- * and the classes the runtime needs exported (the session Durable Object, the sandbox bridge).
+ * and the classes the runtime needs exported (the session Durable Object, the demo server).
  *
  * The protected resource is `<origin>/mcp` of the origin being served (or `PUBLIC_URL` when set),
  * so tokens are audience-bound to this deployment and the 401 challenge points at its metadata,
@@ -12,7 +12,6 @@ import { MCP_ROUTE, mcpApiHandler } from "./mcp/handler";
 import { misdirected, servedOrigin } from "./served-origin";
 
 export { SessionObject } from "./session/session-object";
-export { SandboxBridge } from "./sandbox/bridge";
 export { DemoMcpServer } from "./demo/demo-server";
 
 const SCOPES = ["mcp"];

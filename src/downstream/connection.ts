@@ -11,19 +11,20 @@ import {
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/client";
-import { describeConnectFailure, DownstreamError } from "./failures";
+import { GatewayError } from "../errors";
+import { describeConnectFailure } from "./failures";
 
 export type TransportKind = "auto" | "streamable-http" | "sse";
 
-type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface ConnectOptions {
   url: URL;
   transport: TransportKind;
   headers: Record<string, string>;
   timeoutMs: number;
-  /** Routes requests somewhere other than the network (the built-in demo server). */
-  fetch?: FetchLike;
+  /** How requests reach the server: the policy-checked network, or the built-in demo entrypoint. */
+  fetch: FetchLike;
   onToolsChanged: (tools: Tool[]) => void;
 }
 
@@ -41,7 +42,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new DownstreamError("timeout", `${what} did not answer within ${ms} ms`)),
+      () => reject(new GatewayError("timeout", `${what} did not answer within ${ms} ms`)),
       ms,
     );
   });
@@ -66,7 +67,7 @@ export class DownstreamConnection {
   static async connect(options: ConnectOptions): Promise<DownstreamConnection> {
     const kinds: ("streamable-http" | "sse")[] =
       options.transport === "auto" ? ["streamable-http", "sse"] : [options.transport];
-    let firstFailure: DownstreamError | undefined;
+    let firstFailure: GatewayError | undefined;
     for (const kind of kinds) {
       try {
         return await DownstreamConnection.#connectWith(kind, options);
@@ -74,21 +75,18 @@ export class DownstreamConnection {
         const failure = describeConnectFailure(error, options.url);
         firstFailure ??= failure;
         // Only a server that is there but does not speak this transport is worth a second try.
-        if (failure.kind !== "not_mcp") throw failure;
+        if (failure.code !== "not_mcp") throw failure;
       }
     }
     // Both transports failed: the Streamable HTTP failure says more than SSE's.
-    throw firstFailure ?? new DownstreamError("unreachable", `${options.url.host} could not be reached`);
+    throw firstFailure ?? new GatewayError("unreachable", `${options.url.host} could not be reached`);
   }
 
   static async #connectWith(
     kind: "streamable-http" | "sse",
     options: ConnectOptions,
   ): Promise<DownstreamConnection> {
-    const fetchWithHeaders = withHeaders(
-      options.headers,
-      options.fetch ?? ((input, init) => fetch(input, init)),
-    );
+    const fetchWithHeaders = withHeaders(options.headers, options.fetch);
     let connection: DownstreamConnection | undefined;
     const client = new Client(CLIENT_INFO, {
       jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),

@@ -1,32 +1,11 @@
 /**
  * @module Why a downstream connection failed, named so a person can act on it: DNS, refused,
- * 401/403, 5xx, timeout, not an MCP server.
+ * 401/403, 5xx, timeout, not an MCP server. The SDK's codes and HTTP statuses decide where it
+ * gives them; a network failure below the SDK comes from the runtime as a plain error, and only
+ * then is its message read.
  */
-import { SdkError, SdkHttpError } from "@modelcontextprotocol/client";
-
-export type FailureKind =
-  | "dns"
-  | "connection_refused"
-  | "unauthorized"
-  | "forbidden"
-  | "server_error"
-  | "timeout"
-  | "not_mcp"
-  | "name_in_use"
-  | "url_refused"
-  | "invalid_name"
-  | "secret_refused"
-  | "unreachable";
-
-export class DownstreamError extends Error {
-  override name = "DownstreamError";
-  constructor(
-    readonly kind: FailureKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { SdkError, SdkErrorCode, SdkHttpError } from "@modelcontextprotocol/client";
+import { asGatewayError, GatewayError } from "../errors";
 
 function chain(error: unknown): string {
   const parts: string[] = [];
@@ -44,33 +23,37 @@ function chain(error: unknown): string {
 }
 
 function httpStatus(error: unknown): number | undefined {
-  if (error instanceof SdkHttpError) {
-    const data = (error as SdkHttpError & { data?: { status?: unknown } }).data;
-    if (typeof data?.status === "number") return data.status;
-  }
+  if (error instanceof SdkHttpError) return error.status;
+  // The SSE transport reports a refused stream without a typed status.
   const match = /\b(?:HTTP|status(?: code)?)[ :]*([1-5]\d\d)\b/i.exec(
     error instanceof Error ? error.message : "",
   );
   return match ? Number(match[1]) : undefined;
 }
 
-export function describeConnectFailure(error: unknown, url: URL): DownstreamError {
-  if (error instanceof DownstreamError) return error;
+/** Whether the SDK gave up waiting for an answer. */
+export function isSdkTimeout(error: unknown): boolean {
+  return error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
+}
+
+export function describeConnectFailure(error: unknown, url: URL): GatewayError {
+  const known = asGatewayError(error);
+  if (known) return known;
   const host = url.host;
   const text = chain(error);
   const status = httpStatus(error);
   if (status === 401) {
-    return new DownstreamError(
+    return new GatewayError(
       "unauthorized",
       `${host} answered 401 Unauthorized: check the Authorization header (or the env: secret it names)`,
     );
   }
   if (status === 403)
-    return new DownstreamError("forbidden", `${host} answered 403 Forbidden: the credentials lack access`);
+    return new GatewayError("forbidden", `${host} answered 403 Forbidden: the credentials lack access`);
   if (status !== undefined && status >= 500)
-    return new DownstreamError("server_error", `${host} answered HTTP ${status}: the server failed`);
+    return new GatewayError("server_error", `${host} answered HTTP ${status}: the server failed`);
   if (status === 404 || status === 405 || status === 406 || status === 415) {
-    return new DownstreamError(
+    return new GatewayError(
       "not_mcp",
       `${url.href} answered HTTP ${status}: no MCP endpoint at this URL (check the path, e.g. /mcp or /sse)`,
     );
@@ -78,27 +61,23 @@ export function describeConnectFailure(error: unknown, url: URL): DownstreamErro
   if (
     /ENOTFOUND|EAI_AGAIN|getaddrinfo|DNS lookup failed|DNS|name not resolved|Could not resolve/i.test(text)
   ) {
-    return new DownstreamError("dns", `${url.hostname} could not be resolved (DNS)`);
+    return new GatewayError("dns", `${url.hostname} could not be resolved (DNS)`);
   }
   // workerd reports a refused TCP connection as "Network connection lost".
   if (/ECONNREFUSED|connection refused|Network connection lost/i.test(text)) {
-    return new DownstreamError(
+    return new GatewayError(
       "connection_refused",
       `${host} refused the connection: nothing is listening there`,
     );
   }
-  if (/timed? ?out|REQUEST_TIMEOUT/i.test(text))
-    return new DownstreamError("timeout", `${host} did not answer in time`);
+  if (isSdkTimeout(error)) return new GatewayError("timeout", `${host} did not answer in time`);
   if (
     error instanceof SdkError ||
     /JSON|Unexpected (token|content type)|Invalid content type|content-type|text\/html|parse|invalid.*(message|response)|ERA_NEGOTIATION/i.test(
       text,
     )
   ) {
-    return new DownstreamError(
-      "not_mcp",
-      `${url.href} did not answer as an MCP server (${text.slice(0, 200)})`,
-    );
+    return new GatewayError("not_mcp", `${url.href} did not answer as an MCP server (${text.slice(0, 200)})`);
   }
-  return new DownstreamError("unreachable", `${host} could not be reached: ${text.slice(0, 300)}`);
+  return new GatewayError("unreachable", `${host} could not be reached: ${text.slice(0, 300)}`);
 }

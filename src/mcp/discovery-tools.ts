@@ -6,15 +6,12 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { renderDeclarations, SANDBOX_PRELUDE } from "../apigen/declarations";
 import { closeMatches, searchTools } from "../apigen/search";
-import { ToolError } from "../errors";
+import { GatewayError } from "../errors";
 import { sessionArgument } from "./session-tools";
-import { sessionStubFor, type ToolContext } from "./tool-context";
+import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 export function registerDiscoveryTools(server: McpServer, context: ToolContext): void {
-  const { user } = context;
-  const session = (handle: string | undefined) => sessionStubFor(context, handle);
-
   server.registerTool(
     "search_tools",
     {
@@ -37,8 +34,8 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
     },
     ({ query, server: only, limit, session: handle }) =>
       guarded(async () => {
-        const stub = await session(handle);
-        const { apis, failures } = await stub.serverApis(user.userId, only ? [only] : undefined);
+        const { key, stub } = sessionOf(context, handle);
+        const { apis, failures } = await stub.serverApis(key, only ? [only] : undefined);
         const tools = apis.flatMap((api) => api.tools.map((tool) => ({ ...tool, server: api.server })));
         const hits = searchTools(tools, query, limit ?? 10);
         return structuredResult({
@@ -70,19 +67,18 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
     },
     ({ server: name, tools, session: handle }) =>
       guarded(async () => {
-        const stub = await session(handle);
-        const names = await stub.serverNames(user.userId);
+        const { key, stub } = sessionOf(context, handle);
+        const { loaded: names, apis, failures } = await stub.serverApis(key, [name]);
         if (!names.includes(name)) {
           const suggestions = closeMatches(name, names);
-          throw new ToolError(
+          throw new GatewayError(
             "server_not_found",
             `no server named "${name}" is loaded${suggestions.length ? ` (did you mean ${suggestions.join(", ")}?)` : ""}; loaded: ${names.join(", ") || "none"}`,
           );
         }
-        const { apis, failures } = await stub.serverApis(user.userId, [name]);
         const api = apis[0];
         if (!api)
-          throw new ToolError("downstream_failed", failures[0]?.error ?? `server "${name}" is not connected`);
+          throw new GatewayError("unreachable", failures[0]?.error ?? `server "${name}" is not connected`);
         if (tools) {
           const known = new Set(api.tools.flatMap((tool) => [tool.name, tool.identifier]));
           const unknown = tools.filter((tool) => !known.has(tool));
@@ -94,7 +90,7 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
               );
               return `"${tool}"${close.length ? ` (did you mean ${close.join(", ")}?)` : ""}`;
             });
-            throw new ToolError("tool_not_found", `${name} has no tool ${hints.join(", ")}`);
+            throw new GatewayError("tool_not_found", `${name} has no tool ${hints.join(", ")}`);
           }
         }
         const selected = tools ? new Set(tools) : undefined;

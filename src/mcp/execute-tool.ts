@@ -1,16 +1,14 @@
 /**
- * @module `execute_code`: runs the model's TypeScript in a fresh sandbox for the chosen session,
- * records the execution in the audit table, and answers with the report as structured content.
+ * @module `execute_code`: checks the arguments, then hands the program to the session's Durable
+ * Object in one call; the object runs it in a fresh sandbox, audits it, and answers with the
+ * report, which becomes the structured content.
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { ToolError } from "../errors";
-import { runInSandbox } from "../sandbox/executor";
-import { executionReportSchema } from "../sandbox/report";
-import { resolveSession, sessionStub } from "../session/session-stub";
-import { recordExecution } from "../store/executions";
+import { GatewayError } from "../errors";
+import { executionReportSchema, type ExecutionReport } from "../sandbox/report";
 import { sessionArgument } from "./session-tools";
-import type { ToolContext } from "./tool-context";
+import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 const DESCRIPTION = `Runs a TypeScript program in a fresh V8 isolate with no network access. Top-level await works; the value of \`return\` (or of the last expression) is the result, and console.log/info/warn/error/debug output is captured.
@@ -18,7 +16,7 @@ Globals: \`mcp.<server>.<tool>(args)\` calls loaded MCP servers (find them with 
 Returns { ok, result, logs, error?: { name, message, line? }, duration_ms, tool_calls }.`;
 
 export function registerExecuteTool(server: McpServer, context: ToolContext): void {
-  const { env, ctx, user, limits } = context;
+  const limits = context.settings.execution;
 
   server.registerTool(
     "execute_code",
@@ -32,9 +30,7 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
           .int()
           .positive()
           .optional()
-          .describe(
-            `Deadline in ms; default ${limits.executionTimeoutMs}, at most ${limits.executionTimeoutMaxMs}.`,
-          ),
+          .describe(`Deadline in ms; default ${limits.timeoutMs}, at most ${limits.timeoutMaxMs}.`),
         allowed_tools: z
           .array(z.string())
           .optional()
@@ -47,50 +43,24 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
     ({ code, timeout_ms, allowed_tools, session }) =>
       guarded(async () => {
         if (code.length > limits.maxCodeChars) {
-          throw new ToolError(
+          throw new GatewayError(
             "code_too_large",
             `The program is ${code.length} characters; the limit is ${limits.maxCodeChars}. Split the work into smaller programs or keep data in \`state\`.`,
           );
         }
-        if (timeout_ms !== undefined && timeout_ms > limits.executionTimeoutMaxMs) {
-          throw new ToolError(
+        if (timeout_ms !== undefined && timeout_ms > limits.timeoutMaxMs) {
+          throw new GatewayError(
             "invalid_arguments",
-            `timeout_ms ${timeout_ms} is above this server's maximum of ${limits.executionTimeoutMaxMs} ms.`,
+            `timeout_ms ${timeout_ms} is above this server's maximum of ${limits.timeoutMaxMs} ms.`,
           );
         }
-        const sessionInfo = await resolveSession(env, user.userId, session, limits.sessionIdleTtlMs);
-        const executionId = crypto.randomUUID();
-        const timeoutMs = timeout_ms ?? limits.executionTimeoutMs;
-        const deadline = Date.now() + timeoutMs;
-        const report = await runInSandbox(env.LOADER, {
+        const { key, stub } = sessionOf(context, session);
+        // RPC types cannot express the report's `result: unknown`; the object returns an ExecutionReport.
+        const report = (await stub.execute(key, {
           code,
-          timeoutMs,
-          cpuMs: timeoutMs,
-          maxResultChars: limits.maxResultChars,
-          maxLogChars: limits.maxLogChars,
-          host: ctx.exports.SandboxBridge({
-            props: {
-              userId: user.userId,
-              sessionHandle: sessionInfo.handle,
-              executionId,
-              deadline,
-              allowedTools: allowed_tools ?? null,
-            },
-          }),
-        });
-        report.tool_calls = await sessionStub(env, user.userId, sessionInfo.handle).takeToolCalls(
-          user.userId,
-          executionId,
-        );
-        ctx.waitUntil(
-          recordExecution(env.DB, {
-            id: executionId,
-            userId: user.userId,
-            sessionHandle: sessionInfo.handle,
-            code,
-            report,
-          }).catch((error: unknown) => console.error("audit write failed", error)),
-        );
+          timeoutMs: timeout_ms ?? limits.timeoutMs,
+          allowedTools: allowed_tools ?? null,
+        })) as unknown as ExecutionReport;
         return structuredResult(report, !report.ok);
       }),
   );

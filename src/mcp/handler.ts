@@ -4,7 +4,7 @@
  */
 import { createMcpHandler } from "agents/mcp/server";
 import { grantPropsSchema } from "../auth/grant";
-import { readLimits } from "../config";
+import { readSettings } from "../config";
 import { allowedOriginHostnames } from "./origin";
 import { createGatewayServer } from "./server";
 
@@ -19,7 +19,7 @@ export const mcpApiHandler = {
         { status: 401 },
       );
     }
-    const context = { env, ctx, user: parsed.data, limits: readLimits(env) };
+    const context = { env, ctx, user: parsed.data, settings: readSettings(env) };
     const handler = createMcpHandler(() => createGatewayServer(context), {
       route: MCP_ROUTE,
       allowedOriginHostnames: allowedOriginHostnames(request, env),

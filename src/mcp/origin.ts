@@ -3,14 +3,14 @@
  * itself is on loopback, and the operator's `ALLOWED_ORIGINS`. Requests without an Origin header
  * (every non-browser MCP client) are not affected.
  */
-import { readAllowedOrigins } from "../config";
+import { readSettings } from "../config";
 import { LOOPBACK_HOSTNAMES } from "../served-origin";
 
 export function allowedOriginHostnames(request: Request, env: Pick<Env, "ALLOWED_ORIGINS">): string[] {
   const own = new URL(request.url).hostname;
   const hostnames = new Set([own]);
   if (LOOPBACK_HOSTNAMES.has(own)) for (const name of LOOPBACK_HOSTNAMES) hostnames.add(name);
-  for (const origin of readAllowedOrigins(env)) {
+  for (const origin of readSettings(env).allowedOrigins) {
     try {
       hostnames.add(new URL(origin).hostname);
     } catch {

@@ -3,17 +3,14 @@
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { ToolError } from "../errors";
+import { GatewayError } from "../errors";
 import { sessionArgument } from "./session-tools";
-import { sessionStubFor, type ToolContext } from "./tool-context";
+import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 const MAX_SUMMARY_TOOLS = 40;
 
 export function registerServerTools(server: McpServer, context: ToolContext): void {
-  const { user } = context;
-  const session = (handle: string | undefined) => sessionStubFor(context, handle);
-
   server.registerTool(
     "load_mcp_server",
     {
@@ -41,13 +38,12 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
     },
     ({ name, url, transport, headers, save, session: handle }) =>
       guarded(async () => {
-        const stub = await session(handle);
+        const { key, stub } = sessionOf(context, handle);
         const outcome = await stub.loadServer(
-          user.userId,
+          key,
           { name, url, transport: transport ?? "auto", headers: headers ?? {} },
           save ?? false,
         );
-        if (!outcome.ok) throw new ToolError("downstream_failed", `${outcome.kind}: ${outcome.message}`);
         const tools = outcome.api.tools
           .map((tool) => tool.signature.replace(/^mcp\./, ""))
           .slice(0, MAX_SUMMARY_TOOLS);
@@ -69,10 +65,10 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
     },
     ({ name, forget, session: handle }) =>
       guarded(async () => {
-        const stub = await session(handle);
-        const result = await stub.unloadServer(user.userId, name, forget ?? false);
+        const { key, stub } = sessionOf(context, handle);
+        const result = await stub.unloadServer(key, name, forget ?? false);
         if (!result.unloaded && !result.forgotten) {
-          throw new ToolError(
+          throw new GatewayError(
             "server_not_found",
             `no server named "${name}" is loaded in this session or saved`,
           );
@@ -105,8 +101,8 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
     },
     ({ session: handle }) =>
       guarded(async () => {
-        const stub = await session(handle);
-        return structuredResult({ servers: await stub.listServers(user.userId) });
+        const { key, stub } = sessionOf(context, handle);
+        return structuredResult({ servers: await stub.listServers(key) });
       }),
   );
 }

@@ -4,9 +4,10 @@
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { ToolError } from "../errors";
+import { GatewayError } from "../errors";
 import { DEFAULT_SESSION, isWellFormedHandle, mintSessionHandle } from "../session/handles";
-import { sessionNotFound, sessionStub } from "../session/session-stub";
+import { sessionNotFound } from "../session/session-object";
+import { sessionStub } from "../session/session-stub";
 import type { ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
@@ -22,13 +23,14 @@ function describeTtl(ms: number): string {
 }
 
 export function registerSessionTools(server: McpServer, context: ToolContext): void {
-  const { env, user, limits } = context;
+  const { env, user } = context;
+  const idleTtlMs = context.settings.sessionIdleTtlMs;
 
   server.registerTool(
     "open_session",
     {
       title: "Open a session",
-      description: `Opens a new isolated session and returns its handle. Pass it as \`session\` to other tools to keep separate state (\`state.*\` in code). A session expires after ${describeTtl(limits.sessionIdleTtlMs)} without use; without a handle, tools use your default session.`,
+      description: `Opens a new isolated session and returns its handle. Pass it as \`session\` to other tools to keep separate state (\`state.*\` in code). A session expires after ${describeTtl(idleTtlMs)} without use; without a handle, tools use your default session.`,
       inputSchema: z.object({}),
       outputSchema: z.object({
         session: z.string(),
@@ -40,15 +42,11 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
     () =>
       guarded(async () => {
         const handle = mintSessionHandle();
-        const info = await sessionStub(env, user.userId, handle).open(
-          user.userId,
-          handle,
-          limits.sessionIdleTtlMs,
-        );
+        const info = await sessionStub(env, user.userId, handle).open(user.userId, handle, idleTtlMs);
         return structuredResult({
           session: info.handle,
           expires_at: new Date(info.expiresAt).toISOString(),
-          idle_ttl_seconds: limits.sessionIdleTtlMs / 1000,
+          idle_ttl_seconds: idleTtlMs / 1000,
         });
       }),
   );
@@ -65,7 +63,7 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
     ({ session }) =>
       guarded(async () => {
         if (session === DEFAULT_SESSION) {
-          throw new ToolError(
+          throw new GatewayError(
             "invalid_arguments",
             "The default session cannot be closed; it expires by itself when idle.",
           );

@@ -1,9 +1,10 @@
 /**
  * @module Turning outcomes into MCP tool results: structured content mirrored as JSON text, and
- * expected failures (`ToolError`) as `isError` results that name their code.
+ * expected failures (`GatewayError`, also after crossing RPC) as `isError` results that start
+ * with their code. Anything else is a bug: logged, and reported as `internal_error`.
  */
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { ToolError } from "../errors";
+import { asGatewayError } from "../errors";
 
 export function structuredResult<T extends Record<string, unknown>>(
   value: T,
@@ -16,16 +17,16 @@ export function structuredResult<T extends Record<string, unknown>>(
   };
 }
 
-function errorResult(error: unknown): CallToolResult {
-  const text =
-    error instanceof ToolError
-      ? `${error.code}: ${error.message}`
-      : `internal_error: ${error instanceof Error ? error.message : String(error)}`;
-  if (!(error instanceof ToolError)) console.error("tool failed unexpectedly", error);
+export function errorResult(error: unknown): CallToolResult {
+  const known = asGatewayError(error);
+  if (!known) console.error("tool failed unexpectedly", error);
+  const text = known
+    ? `${known.code}: ${known.message}`
+    : `internal_error: ${error instanceof Error ? error.message : String(error)}`;
   return { content: [{ type: "text", text }], isError: true };
 }
 
-/** Runs a tool body; a `ToolError` becomes an error result, anything else is logged as a bug. */
+/** Runs a tool body; every failure becomes an error result here, and only here. */
 export async function guarded(body: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
     return await body();

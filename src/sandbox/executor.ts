@@ -1,123 +1,146 @@
 /**
- * @module Runs one program in a fresh dynamic worker and never throws: every failure comes back
- * in the report.
+ * @module Runs one program and never throws: every failure comes back in the report. The host
+ * enforces the deadline itself (it stops waiting at the deadline plus a grace, whatever the
+ * isolate does), reads the isolate's reply within the size limits, and takes the tool calls from
+ * the execution's own ledger, so the report is complete from one place.
  *
- * The dynamic worker gets `globalOutbound: null` (no fetch, no connect) and an env with exactly one
- * binding, `HOST`: a stub of the bridge entrypoint whose props name the user, session and execution.
+ * The deadline starts when the runtime is ready to take the program, so time spent waiting for a
+ * restarting local runtime is not charged to it. A run lost to a runtime that stopped under it
+ * (another program stalled or crashed the local runtime) is repeated once, only when it had no
+ * effect yet: no tool call started and no state changed.
  */
-import { GUARD_MODULE, HARNESS_MODULE, userModule } from "./isolate-modules";
-import type { ExecutionError, ExecutionReport, LogEntry } from "./report";
+import type { ExecutionLimits } from "../config";
+import type { CallLedger, ExecutionHost } from "./execution-host";
+import { isolateModules, MAIN_MODULE } from "./isolate-program";
+import {
+  MAX_LOG_ENTRIES,
+  readHarnessReply,
+  sandboxFailure,
+  type ExecutionError,
+  type ExecutionReport,
+  type ProgramOutcome,
+} from "./report";
+import type { RuntimeFailure, SandboxRuntime } from "./runtime";
 import { transpile } from "./transpile";
 
 export interface ExecutionRequest {
   code: string;
   timeoutMs: number;
-  maxResultChars: number;
-  maxLogChars: number;
-  /** The only capability given to the program. */
-  host: Fetcher;
-  /** Production CPU bound; local workerd ignores it. */
-  cpuMs?: number;
+  limits: ExecutionLimits;
 }
 
-/** What the harness returns over RPC. */
-interface HarnessReply {
-  ok: boolean;
-  resultJson: string;
-  error?: ExecutionError;
-  logs: LogEntry[];
+/** Grace after the deadline before the host stops waiting for an isolate that does not answer. */
+export const HOST_GRACE_MS = 2_000;
+/** Session state operations one execution may make (on top of its tool calls). */
+export const MAX_STATE_OPERATIONS = 10_000;
+export const MAX_STATE_KEY_CHARS = 256;
+export const MAX_STATE_VALUE_CHARS = 1_048_576;
+/**
+ * Guard ticks allowed per millisecond of deadline: a backstop for a clock that stands still during
+ * synchronous code (production), set above what a tight loop reaches locally (~1 tick per ns).
+ */
+const TICKS_PER_MS = 1_000_000;
+
+export function timeoutError(timeoutMs: number): ExecutionError {
+  return { name: "TimeoutError", message: `Execution exceeded its ${timeoutMs} ms deadline and was stopped` };
 }
 
-interface SandboxEntrypoint {
-  execute(options: { timeoutMs: number; maxResultChars: number; maxLogChars: number }): Promise<HarnessReply>;
-}
-
-/** Grace after the deadline before the host stops waiting for an isolate that did not answer. */
-const HOST_GRACE_MS = 2_000;
-const COMPATIBILITY_DATE = "2026-11-01";
-
-export async function runInSandbox(
-  loader: WorkerLoader,
+export async function runExecution(
+  runtime: SandboxRuntime,
   request: ExecutionRequest,
+  host: ExecutionHost,
+  ledger: CallLedger,
 ): Promise<ExecutionReport> {
   const started = Date.now();
-  const finish = (fields: Omit<ExecutionReport, "duration_ms" | "tool_calls">): ExecutionReport => ({
-    ...fields,
-    duration_ms: Date.now() - started,
-    tool_calls: [],
-  });
+  const outcome = await runProgram(runtime, request, host, ledger);
+  return { ...outcome, duration_ms: Date.now() - started, tool_calls: ledger.close() };
+}
 
+async function runProgram(
+  runtime: SandboxRuntime,
+  request: ExecutionRequest,
+  host: ExecutionHost,
+  ledger: CallLedger,
+): Promise<ProgramOutcome> {
   const guardName = `__guard_${crypto.randomUUID().replaceAll("-", "")}`;
   const transpiled = transpile(request.code, guardName);
-  if (!transpiled.ok) {
-    return finish({ ok: false, result: null, logs: [], error: transpiled.error });
+  if (!transpiled.ok) return { ok: false, result: null, logs: [], error: transpiled.error };
+  const modules = isolateModules(transpiled.body, guardName);
+  const first = await runOnce(runtime, request, modules, host, ledger);
+  if (first.repeatable && ledger.sideEffects === 0) {
+    return (await runOnce(runtime, request, modules, host, ledger)).outcome;
+  }
+  return first.outcome;
+}
+
+async function runOnce(
+  runtime: SandboxRuntime,
+  request: ExecutionRequest,
+  modules: Record<string, string>,
+  host: ExecutionHost,
+  ledger: CallLedger,
+): Promise<{ outcome: ProgramOutcome; repeatable: boolean }> {
+  const { limits, timeoutMs } = request;
+  try {
+    await runtime.ready();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { outcome: sandboxFailure(`the sandbox runtime is not available: ${message}`), repeatable: false };
   }
 
-  const worker = loader.load({
-    compatibilityDate: COMPATIBILITY_DATE,
-    mainModule: "harness.js",
-    modules: {
-      "harness.js": HARNESS_MODULE,
-      "guard.js": GUARD_MODULE,
-      "user.js": userModule(transpiled.body, guardName),
-    },
-    env: { HOST: request.host },
-    globalOutbound: null,
-    ...(request.cpuMs ? { limits: { cpuMs: request.cpuMs } } : {}),
-  });
-  const entrypoint = worker.getEntrypoint() as unknown as SandboxEntrypoint & Disposable;
+  const program = {
+    mainModule: MAIN_MODULE,
+    modules,
+    cpuMs: timeoutMs,
+    subRequests: limits.maxToolCalls + MAX_STATE_OPERATIONS,
+  };
+  const options = {
+    timeoutMs,
+    maxResultChars: limits.maxResultChars,
+    maxLogChars: limits.maxLogChars,
+    maxLogEntries: MAX_LOG_ENTRIES,
+    maxToolArgsChars: limits.maxToolArgsChars,
+    maxStateValueChars: MAX_STATE_VALUE_CHARS,
+    tickBudget: timeoutMs * TICKS_PER_MS,
+  };
+
+  const startedAt = Date.now();
+  ledger.deadline = startedAt + timeoutMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const hostDeadline = new Promise<"deadline">((resolve) => {
+    timer = setTimeout(() => resolve("deadline"), timeoutMs + HOST_GRACE_MS);
+  });
   try {
-    const hostDeadline = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), request.timeoutMs + HOST_GRACE_MS);
-    });
-    const reply = await Promise.race([
-      entrypoint.execute({
-        timeoutMs: request.timeoutMs,
-        maxResultChars: request.maxResultChars,
-        maxLogChars: request.maxLogChars,
-      }),
-      hostDeadline,
-    ]);
-    if (reply === "timeout") {
-      return finish({ ok: false, result: null, logs: [], error: timeoutError(request.timeoutMs) });
+    const reply = await Promise.race([runtime.run(program, options, host), hostDeadline]);
+    if (reply === "deadline") {
+      runtime.abandoned();
+      return {
+        outcome: { ok: false, result: null, logs: [], error: timeoutError(timeoutMs) },
+        repeatable: false,
+      };
     }
-    const report = finish({
-      ok: reply.ok,
-      result: JSON.parse(reply.resultJson) as unknown,
-      logs: reply.logs,
-    });
-    if (reply.error) report.error = reply.error;
-    return report;
+    return { outcome: readHarnessReply(reply, limits), repeatable: false };
   } catch (error) {
-    return finish({ ok: false, result: null, logs: [], error: isolateFailure(error, request) });
+    const failure = await runtime.describeFailure(error, startedAt);
+    return { outcome: failureOutcome(failure, timeoutMs), repeatable: failure.kind === "stopped" };
   } finally {
     clearTimeout(timer);
-    disposeQuietly(entrypoint);
-    disposeQuietly(worker);
   }
 }
 
-function timeoutError(timeoutMs: number): ExecutionError {
-  return {
-    name: "TimeoutError",
-    message: `Execution exceeded its ${timeoutMs} ms deadline and was stopped`,
-  };
-}
-
-/** The isolate itself failed (CPU limit in production, a crash): nothing of the program's report survives. */
-function isolateFailure(error: unknown, request: ExecutionRequest): ExecutionError {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/cpu time|exceeded cpu|time limit/i.test(message)) return timeoutError(request.timeoutMs);
-  return { name: "SandboxError", message };
-}
-
-/** Worker stubs own native handles; releasing them eagerly avoids teardown races in workerd. */
-function disposeQuietly(resource: unknown): void {
-  if (typeof resource !== "object" || resource === null || !(Symbol.dispose in resource)) return;
-  try {
-    (resource as Disposable)[Symbol.dispose]();
-  } catch {
-    // Disposal must never mask the report.
+function failureOutcome(failure: RuntimeFailure, timeoutMs: number): ProgramOutcome {
+  switch (failure.kind) {
+    case "cpu_exceeded":
+      return { ok: false, result: null, logs: [], error: timeoutError(timeoutMs) };
+    case "out_of_memory":
+      return {
+        ok: false,
+        result: null,
+        logs: [],
+        error: { name: "MemoryLimitError", message: failure.message },
+      };
+    case "stopped":
+    case "failed":
+      return sandboxFailure(failure.message);
   }
 }

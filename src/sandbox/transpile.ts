@@ -88,8 +88,16 @@ export function transpile(source: string, guardName: string): TranspileResult {
   const insertions: Insertion[] = [];
   const guard = `${guardName}();`;
   let hasTopLevelReturn = false;
+  let moduleAccess: Node | undefined;
 
   ancestor(program, {
+    // `import()` would reach the harness's own modules; `import.meta` says where they live.
+    ImportExpression(node) {
+      moduleAccess ??= node;
+    },
+    MetaProperty(node) {
+      if ((node as Node & { meta: { name: string } }).meta.name === "import") moduleAccess ??= node;
+    },
     ReturnStatement(_node, _state, ancestors) {
       if (!ancestors.some(isFunction)) hasTopLevelReturn = true;
     },
@@ -102,6 +110,20 @@ export function transpile(source: string, guardName: string): TranspileResult {
     FunctionExpression: (node) => guardFunctionBody(node, insertions, guard),
     ArrowFunctionExpression: (node) => guardFunctionBody(node, insertions, guard),
   });
+
+  if (moduleAccess) {
+    const { line, column } = positionOf(js, moduleAccess.start);
+    return {
+      ok: false,
+      error: {
+        name: "SyntaxError",
+        message:
+          "import() and import.meta are not available in the sandbox: use the global `mcp`, `callMCPTool`, `state` and `console` instead",
+        line,
+        column,
+      },
+    };
+  }
 
   if (!hasTopLevelReturn) {
     const last = program.body.at(-1);

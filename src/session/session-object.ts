@@ -1,24 +1,35 @@
 /**
- * @module The per-session Durable Object: who owns the session, when it was last used, its
- * idle expiry alarm, and the key-value state that carries from one execution to the next.
+ * @module The per-session Durable Object: who owns the session and when it expires, its state,
+ * its downstream servers, and the executions of its programs, each run here with an execution
+ * host made for it. The Worker makes exactly one call to this object per tool call.
  *
  * Every method takes the caller's user id and answers "not found" unless the session was opened
- * for exactly that user; looking up a session never creates one (only `open` does).
+ * for exactly that user; only `open`, or first use of the user's default session, creates one.
+ * Nothing on an execution's path waits for storage: use is recorded in memory (and persisted at
+ * most once per `touchPersistMs`), and audit rows are written after the response.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { GeneratedApi } from "../apigen/declarations";
+import { readSettings, type Settings } from "../config";
 import { DEMO_SERVER_NAME, DEMO_SERVER_URL } from "../demo/demo-server";
-import { DownstreamError, type FailureKind } from "../downstream/failures";
-import type { ToolCallRecord } from "../sandbox/report";
-import { forgetServer, listSavedServers, saveServer } from "../store/saved-servers";
+import { DownstreamServers, type ServerConfig, type ServerStatus } from "../downstream/servers";
+import { GatewayError } from "../errors";
+import { CallLedger, ExecutionHost, type SessionPort } from "../sandbox/execution-host";
 import {
-  DownstreamRegistry,
-  type CallOutcome,
-  type CallRequest,
-  type RegistrySettings,
-  type ServerConfig,
-  type ServerStatus,
-} from "./downstream-registry";
+  MAX_STATE_KEY_CHARS,
+  MAX_STATE_OPERATIONS,
+  MAX_STATE_VALUE_CHARS,
+  runExecution,
+} from "../sandbox/executor";
+import type { ExecutionReport } from "../sandbox/report";
+import { remoteRuntime } from "../sandbox/remote-runtime";
+import { loaderRuntime, type SandboxRuntime } from "../sandbox/runtime";
+import { forgetServer, listSavedServers, saveServer } from "../store/saved-servers";
+import { auditOf } from "../store/executions";
+import { AuditOutbox } from "./audit-outbox";
+import { ExecutionSlots } from "./execution-slots";
+import { DEFAULT_SESSION } from "./handles";
+import { SessionState } from "./session-state";
 
 export interface SessionInfo {
   handle: string;
@@ -29,12 +40,17 @@ export interface SessionInfo {
 
 export type SessionLookup = { found: true; session: SessionInfo } | { found: false };
 
-export const MAX_STATE_KEYS = 1000;
-export const MAX_STATE_VALUE_CHARS = 1_048_576;
-export const MAX_STATE_KEY_CHARS = 256;
+/** Who is asking, for which session, and the idle time a session opened now gets. */
+export interface SessionKey {
+  userId: string;
+  handle: string;
+  idleTtlMs: number;
+}
 
-export class StateLimitError extends Error {
-  override name = "StateLimitError";
+export interface ExecuteRequest {
+  code: string;
+  timeoutMs: number;
+  allowedTools: string[] | null;
 }
 
 interface SessionRow extends Record<string, SqlStorageValue> {
@@ -45,45 +61,48 @@ interface SessionRow extends Record<string, SqlStorageValue> {
   idle_ttl_ms: number;
 }
 
-export type LoadOutcome =
-  | { ok: true; api: GeneratedApi; saved: boolean }
-  | { ok: false; kind: FailureKind | "internal"; message: string };
+/** Use is persisted at most this often (and a tenth of the idle time, when that is shorter). */
+const MAX_TOUCH_PERSIST_MS = 60_000;
 
-function positive(raw: unknown, fallback: number): number {
-  const value = Number(raw);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
+export function sessionNotFound(handle: string): GatewayError {
+  return new GatewayError(
+    "session_not_found",
+    `Session "${handle}" was not found: it may have expired or been closed. Call open_session for a new one, or omit "session" to use your default session.`,
+  );
 }
 
 export class SessionObject extends DurableObject<Env> {
-  #sql: SqlStorage;
-  #downstream: DownstreamRegistry;
+  readonly #sql: SqlStorage;
+  readonly #servers: DownstreamServers;
+  readonly #state: SessionState;
+  readonly #audit: AuditOutbox;
+  #slots: ExecutionSlots | undefined;
+  #runtime: SandboxRuntime | undefined;
+  /** Last use known in memory; the stored row may be older by up to `touchPersistMs`. */
+  #lastUsedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#downstream = new DownstreamRegistry(this.#sql, () => this.#registrySettings());
+    this.#servers = new DownstreamServers(this.#sql, () => ({
+      settings: this.#settings().downstream,
+      encryptionKey: this.#settings().encryptionKey,
+      secrets: this.env as unknown as Record<string, unknown>,
+      demoFetch: (input, init) => this.ctx.exports.DemoMcpServer.fetch(new Request(input, init)),
+    }));
+    this.#state = new SessionState(this.#sql);
+    this.#audit = new AuditOutbox(this.#sql);
     this.#createTables();
   }
 
-  #registrySettings(): RegistrySettings {
-    const env = this.env;
-    return {
-      encryptionKey:
-        typeof env.ENCRYPTION_KEY === "string" && env.ENCRYPTION_KEY ? env.ENCRYPTION_KEY : undefined,
-      secretAllowlist: String(env.SECRET_HEADER_ALLOWLIST ?? "")
-        .split(",")
-        .map((name) => name.trim())
-        .filter(Boolean),
-      allowLocal: String(env.ALLOW_LOCAL_DOWNSTREAM) === "on",
-      connectTimeoutMs: positive(env.DOWNSTREAM_CONNECT_TIMEOUT_MS, 10_000),
-      callTimeoutMs: positive(env.DOWNSTREAM_CALL_TIMEOUT_MS, 30_000),
-      secrets: env as unknown as Record<string, unknown>,
-      demoFetch: (input, init) => this.ctx.exports.DemoMcpServer.fetch(new Request(input, init)),
-    };
+  #settings(): Settings {
+    return readSettings(this.env);
   }
 
   #createTables(): void {
-    this.#downstream.createTables();
+    this.#servers.createTables();
+    this.#state.createTable();
+    this.#audit.createTable();
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS session (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       user_id TEXT NOT NULL,
@@ -92,19 +111,14 @@ export class SessionObject extends DurableObject<Env> {
       last_used_at INTEGER NOT NULL,
       idle_ttl_ms INTEGER NOT NULL
     )`);
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS state (
-      key TEXT PRIMARY KEY,
-      value TEXT NOT NULL,
-      updated_at INTEGER NOT NULL
-    )`);
   }
+
+  // ---- Lifecycle ----------------------------------------------------------------------------
 
   /** Creates the session (or, for an existing one of the same user, refreshes it). */
   async open(userId: string, handle: string, idleTtlMs: number): Promise<SessionInfo> {
     const existing = this.#row();
-    if (existing && existing.user_id !== userId) {
-      throw new Error("session object belongs to another user");
-    }
+    if (existing && existing.user_id !== userId) throw sessionNotFound(handle);
     const now = Date.now();
     if (!existing) {
       this.#sql.exec(
@@ -119,18 +133,16 @@ export class SessionObject extends DurableObject<Env> {
     } else {
       this.#sql.exec("UPDATE session SET last_used_at = ?, idle_ttl_ms = ? WHERE id = 1", now, idleTtlMs);
     }
-    await this.ctx.storage.setAlarm(now + idleTtlMs);
+    this.#lastUsedAt = now;
+    await this.#scheduleAlarm();
     return this.#info(this.#row() as SessionRow);
   }
 
-  /** Marks the session used now and pushes its expiry back. */
+  /** The session as its owner sees it, marked used now; never creates one. */
   async touch(userId: string): Promise<SessionLookup> {
     const row = this.#ownedRow(userId);
     if (!row) return { found: false };
-    const now = Date.now();
-    this.#sql.exec("UPDATE session SET last_used_at = ? WHERE id = 1", now);
-    await this.ctx.storage.setAlarm(now + row.idle_ttl_ms);
-    return { found: true, session: this.#info({ ...row, last_used_at: now }) };
+    return { found: true, session: this.#info(this.#markUsed(row)) };
   }
 
   async close(userId: string): Promise<boolean> {
@@ -139,131 +151,197 @@ export class SessionObject extends DurableObject<Env> {
     return true;
   }
 
-  /** A new session starts with the user's saved servers (and the demo server when enabled). */
-  async #adoptDefaultServers(userId: string): Promise<void> {
-    if (String(this.env.DEMO_SERVER) === "on") {
-      this.#downstream.adopt({
-        name: DEMO_SERVER_NAME,
-        url: DEMO_SERVER_URL,
-        transport: "streamable-http",
-        builtin: true,
-        sealedHeaders: null,
-        headerNames: [],
-      });
+  override async alarm(): Promise<void> {
+    if (this.#audit.size > 0) await this.#audit.flush(this.env.DB);
+    const row = this.#row();
+    if (row) {
+      const lastUsedAt = Math.max(row.last_used_at, this.#lastUsedAt);
+      if (Date.now() >= lastUsedAt + row.idle_ttl_ms) {
+        await this.#erase();
+        return;
+      }
     }
-    for (const saved of await listSavedServers(this.env.DB, userId)) this.#downstream.adopt(saved);
+    await this.#scheduleAlarm();
   }
 
-  async loadServer(userId: string, config: ServerConfig, save: boolean): Promise<LoadOutcome> {
-    this.#requireOwned(userId);
-    try {
-      const { api, sealedHeaders } = await this.#downstream.load({ ...config, builtin: false }, save);
-      if (save) {
-        await saveServer(this.env.DB, userId, {
-          name: config.name,
-          url: config.url,
-          transport: config.transport,
-          sealedHeaders,
-          headerNames: Object.keys(config.headers),
+  // ---- Executions ---------------------------------------------------------------------------
+
+  async execute(key: SessionKey, request: ExecuteRequest): Promise<ExecutionReport> {
+    const session = await this.#enter(key);
+    const settings = this.#settings();
+    const limits = settings.execution;
+    this.#slots ??= new ExecutionSlots(limits.maxConcurrentExecutions, limits.maxQueuedExecutions);
+    return this.#slots.run(async () => {
+      const createdAt = Date.now();
+      const ledger = new CallLedger();
+      const host = new ExecutionHost(
+        this.#port(),
+        {
+          allowedTools: request.allowedTools,
+          maxToolCalls: limits.maxToolCalls,
+          maxToolArgsChars: limits.maxToolArgsChars,
+          maxToolResultChars: limits.maxToolResultChars,
+          callTimeoutMs: settings.downstream.callTimeoutMs,
+          maxStateKeyChars: MAX_STATE_KEY_CHARS,
+          maxStateValueChars: MAX_STATE_VALUE_CHARS,
+          maxStateOperations: MAX_STATE_OPERATIONS,
+        },
+        ledger,
+      );
+      const report = await runExecution(this.#sandboxRuntime(settings), { ...request, limits }, host, ledger);
+      this.#afterResponse(async () => {
+        this.#audit.add(
+          await auditOf(crypto.randomUUID(), key.userId, session.handle, request.code, report, createdAt),
+        );
+        await this.#scheduleAlarm();
+      });
+      return report;
+    });
+  }
+
+  #sandboxRuntime(settings: Settings): SandboxRuntime {
+    this.#runtime ??= settings.sandboxRuntime
+      ? remoteRuntime(settings.sandboxRuntime)
+      : loaderRuntime(this.env.LOADER);
+    return this.#runtime;
+  }
+
+  #port(): SessionPort {
+    return {
+      callTool: (request) => this.#servers.call(request),
+      stateGet: (key) => this.#state.get(key),
+      stateSet: (key, json) => this.#state.set(key, json),
+      stateDelete: (key) => this.#state.delete(key),
+      stateKeys: () => this.#state.keys(),
+    };
+  }
+
+  // ---- Downstream servers -------------------------------------------------------------------
+
+  async loadServer(
+    key: SessionKey,
+    config: ServerConfig,
+    save: boolean,
+  ): Promise<{ api: GeneratedApi; saved: boolean }> {
+    await this.#enter(key);
+    const { api, record } = await this.#servers.load(config, save);
+    if (save) {
+      try {
+        await saveServer(this.env.DB, key.userId, {
+          name: record.name,
+          url: record.url,
+          transport: record.transport,
+          sealedHeaders: record.sealedHeaders,
+          headerNames: record.headerNames,
         });
+      } catch (error) {
+        await this.#servers.unload(record.name);
+        throw new GatewayError(
+          "not_saved",
+          `"${record.name}" could not be saved (${error instanceof Error ? error.message : String(error)}), so it was not loaded either; try again`,
+        );
       }
-      return { ok: true, api, saved: save };
-    } catch (error) {
-      if (error instanceof DownstreamError) return { ok: false, kind: error.kind, message: error.message };
-      return { ok: false, kind: "internal", message: error instanceof Error ? error.message : String(error) };
     }
+    return { api, saved: save };
   }
 
   async unloadServer(
-    userId: string,
+    key: SessionKey,
     name: string,
     forget: boolean,
   ): Promise<{ unloaded: boolean; forgotten: boolean }> {
-    this.#requireOwned(userId);
-    const unloaded = (await this.#downstream.unload(name)) !== null;
-    const forgotten = forget ? await forgetServer(this.env.DB, userId, name) : false;
+    await this.#enter(key);
+    const unloaded = (await this.#servers.unload(name)) !== undefined;
+    const forgotten = forget ? await forgetServer(this.env.DB, key.userId, name) : false;
     return { unloaded, forgotten };
   }
 
-  async listServers(userId: string): Promise<ServerStatus[]> {
-    this.#requireOwned(userId);
-    await this.#downstream.apis();
-    return this.#downstream.status();
+  async listServers(key: SessionKey): Promise<ServerStatus[]> {
+    await this.#enter(key);
+    return this.#servers.list();
   }
 
   async serverApis(
-    userId: string,
+    key: SessionKey,
     names?: string[],
-  ): Promise<{ apis: GeneratedApi[]; failures: { name: string; error: string }[] }> {
-    this.#requireOwned(userId);
-    return this.#downstream.apis(names);
+  ): Promise<{ loaded: string[]; apis: GeneratedApi[]; failures: { name: string; error: string }[] }> {
+    await this.#enter(key);
+    const loaded = this.#servers.names();
+    return { loaded, ...(await this.#servers.apis(names?.filter((name) => loaded.includes(name)))) };
   }
 
-  serverNames(userId: string): string[] {
-    this.#requireOwned(userId);
-    return this.#downstream.names();
+  // ---- Session state (also reached by programs through their host) --------------------------
+
+  async stateKeys(key: SessionKey): Promise<string[]> {
+    await this.#enter(key);
+    return this.#state.keys();
   }
 
-  async callTool(userId: string, request: CallRequest): Promise<CallOutcome> {
-    if (!this.#ownedRow(userId)) return { ok: false, message: "session not found" };
-    return this.#downstream.call(request);
-  }
+  // ---- Internals ----------------------------------------------------------------------------
 
-  takeToolCalls(userId: string, executionId: string): ToolCallRecord[] {
-    if (!this.#ownedRow(userId)) return [];
-    return this.#downstream.takeCalls(executionId);
-  }
-
-  override async alarm(): Promise<void> {
+  /**
+   * The caller's session, marked used: the named one if it exists for this user; the user's
+   * default session is opened on first use. Anything else is "not found".
+   */
+  async #enter(key: SessionKey): Promise<SessionInfo> {
     const row = this.#row();
-    if (!row) return;
-    const expiresAt = row.last_used_at + row.idle_ttl_ms;
-    if (Date.now() >= expiresAt) await this.#erase();
-    else await this.ctx.storage.setAlarm(expiresAt);
-  }
-
-  stateGet(userId: string, key: string): string | null {
-    this.#requireOwned(userId);
-    const row = this.#sql.exec<{ value: string }>("SELECT value FROM state WHERE key = ?", key).toArray()[0];
-    return row ? row.value : null;
-  }
-
-  stateSet(userId: string, key: string, json: string): void {
-    this.#requireOwned(userId);
-    if (key.length === 0 || key.length > MAX_STATE_KEY_CHARS) {
-      throw new StateLimitError(`state keys must be 1 to ${MAX_STATE_KEY_CHARS} characters`);
+    if (row) {
+      if (row.user_id !== key.userId) throw sessionNotFound(key.handle);
+      return this.#info(this.#markUsed(row));
     }
-    if (json.length > MAX_STATE_VALUE_CHARS) {
-      throw new StateLimitError(
-        `state value for "${key}" is ${json.length} characters of JSON; the limit is ${MAX_STATE_VALUE_CHARS}`,
-      );
-    }
-    const exists = this.#sql.exec("SELECT 1 FROM state WHERE key = ?", key).toArray().length > 0;
-    if (!exists) {
-      const count = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM state").one().n;
-      if (count >= MAX_STATE_KEYS) {
-        throw new StateLimitError(`state holds at most ${MAX_STATE_KEYS} keys; delete some first`);
-      }
-    }
-    this.#sql.exec(
-      "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-      key,
-      json,
-      Date.now(),
-    );
+    if (key.handle === DEFAULT_SESSION) return this.open(key.userId, DEFAULT_SESSION, key.idleTtlMs);
+    throw sessionNotFound(key.handle);
   }
 
-  stateDelete(userId: string, key: string): boolean {
-    this.#requireOwned(userId);
-    return this.#sql.exec("DELETE FROM state WHERE key = ?", key).rowsWritten > 0;
+  /** Records use in memory; the row is updated only when it is older than `touchPersistMs`. */
+  #markUsed(row: SessionRow): SessionRow {
+    const now = Date.now();
+    this.#lastUsedAt = Math.max(this.#lastUsedAt, now);
+    const persistEvery = Math.min(MAX_TOUCH_PERSIST_MS, Math.ceil(row.idle_ttl_ms / 10));
+    if (now - row.last_used_at >= persistEvery) {
+      this.#afterResponse(async () => {
+        this.#sql.exec("UPDATE session SET last_used_at = MAX(last_used_at, ?) WHERE id = 1", now);
+        await this.#scheduleAlarm();
+      });
+    }
+    return { ...row, last_used_at: now };
   }
 
-  stateKeys(userId: string): string[] {
-    this.#requireOwned(userId);
-    return this.#sql
-      .exec<{ key: string }>("SELECT key FROM state ORDER BY key")
-      .toArray()
-      .map((row) => row.key);
+  /** Work that must not hold up the response: it starts once the current call has returned. */
+  #afterResponse(work: () => Promise<void>): void {
+    setTimeout(() => {
+      work().catch((error: unknown) => console.error("session bookkeeping failed", error));
+    }, 0);
+  }
+
+  /** One alarm serves both jobs: the idle expiry and the audit flush. */
+  async #scheduleAlarm(): Promise<void> {
+    const now = Date.now();
+    const row = this.#row();
+    const due: number[] = [];
+    if (row) due.push(Math.max(row.last_used_at, this.#lastUsedAt) + row.idle_ttl_ms);
+    if (this.#audit.size > 0) due.push(this.#audit.nextFlushAt(now));
+    if (due.length === 0) return;
+    const at = Math.min(...due);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at || current < now) await this.ctx.storage.setAlarm(at);
+  }
+
+  async #adoptDefaultServers(userId: string): Promise<void> {
+    if (this.#settings().downstream.demoServer) {
+      this.#servers.adopt({
+        name: DEMO_SERVER_NAME,
+        url: DEMO_SERVER_URL,
+        transport: "streamable-http",
+        sealedHeaders: null,
+        headerNames: [],
+        saved: false,
+        builtin: true,
+      });
+    }
+    for (const saved of await listSavedServers(this.env.DB, userId)) {
+      this.#servers.adopt({ ...saved, saved: true, builtin: false });
+    }
   }
 
   #row(): SessionRow | undefined {
@@ -273,10 +351,6 @@ export class SessionObject extends DurableObject<Env> {
   #ownedRow(userId: string): SessionRow | undefined {
     const row = this.#row();
     return row && row.user_id === userId ? row : undefined;
-  }
-
-  #requireOwned(userId: string): void {
-    if (!this.#ownedRow(userId)) throw new Error("session not found");
   }
 
   #info(row: SessionRow): SessionInfo {
@@ -289,9 +363,14 @@ export class SessionObject extends DurableObject<Env> {
   }
 
   async #erase(): Promise<void> {
-    await this.#downstream.closeAll();
+    // The session's audit rows go to D1 before its storage is deleted.
+    if (this.#audit.size > 0 && !(await this.#audit.flush(this.env.DB))) {
+      console.error("session erased with audit rows that could not reach D1");
+    }
+    await this.#servers.closeAll();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.#lastUsedAt = 0;
     this.#createTables();
   }
 }

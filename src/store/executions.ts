@@ -1,5 +1,6 @@
 /**
- * @module The `executions` audit table: who ran what (by hash), where, and how it ended.
+ * @module The `executions` audit table: who ran what (by hash, never the code), where, and how it
+ * ended. Rows reach it in batches from each session's outbox (`session/audit-outbox.ts`).
  */
 import type { ExecutionReport } from "../sandbox/report";
 
@@ -7,8 +8,13 @@ export interface ExecutionAudit {
   id: string;
   userId: string;
   sessionHandle: string;
-  code: string;
-  report: ExecutionReport;
+  codeSha256: string;
+  codeChars: number;
+  ok: boolean;
+  errorName: string | null;
+  durationMs: number;
+  toolCalls: number;
+  createdAt: number;
 }
 
 export async function sha256Hex(text: string): Promise<string> {
@@ -16,23 +22,49 @@ export async function sha256Hex(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-export async function recordExecution(db: D1Database, audit: ExecutionAudit): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO executions (id, user_id, session_handle, code_sha256, code_chars, ok, error_name, duration_ms, tool_calls, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(
-      audit.id,
-      audit.userId,
-      audit.sessionHandle,
-      await sha256Hex(audit.code),
-      audit.code.length,
-      audit.report.ok ? 1 : 0,
-      audit.report.error?.name ?? null,
-      Math.round(audit.report.duration_ms),
-      audit.report.tool_calls.length,
-      Date.now(),
-    )
-    .run();
+export async function auditOf(
+  id: string,
+  userId: string,
+  sessionHandle: string,
+  code: string,
+  report: ExecutionReport,
+  createdAt: number,
+): Promise<ExecutionAudit> {
+  return {
+    id,
+    userId,
+    sessionHandle,
+    codeSha256: await sha256Hex(code),
+    codeChars: code.length,
+    ok: report.ok,
+    errorName: report.error?.name ?? null,
+    durationMs: Math.round(report.duration_ms),
+    toolCalls: report.tool_calls.length,
+    createdAt,
+  };
+}
+
+/** Inserts the rows in one batch; a row already there (a retried batch) is left as it is. */
+export async function recordExecutions(db: D1Database, audits: ExecutionAudit[]): Promise<void> {
+  if (audits.length === 0) return;
+  const statement = db.prepare(
+    `INSERT OR IGNORE INTO executions (id, user_id, session_handle, code_sha256, code_chars, ok, error_name, duration_ms, tool_calls, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  await db.batch(
+    audits.map((audit) =>
+      statement.bind(
+        audit.id,
+        audit.userId,
+        audit.sessionHandle,
+        audit.codeSha256,
+        audit.codeChars,
+        audit.ok ? 1 : 0,
+        audit.errorName,
+        audit.durationMs,
+        audit.toolCalls,
+        audit.createdAt,
+      ),
+    ),
+  );
 }

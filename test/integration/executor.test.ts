@@ -1,35 +1,73 @@
-import { env, exports } from "cloudflare:workers";
+/**
+ * The sandbox through the real seam: the session object runs each program in a fresh Worker
+ * Loader isolate with its execution host. Where a test needs other limits than the deployment's,
+ * it runs the executor directly with the real loader and a host whose session refuses everything.
+ */
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runInSandbox, type ExecutionRequest } from "../../src/sandbox/executor";
+import { readSettings, type ExecutionLimits } from "../../src/config";
+import { CallLedger, ExecutionHost, type SessionPort } from "../../src/sandbox/execution-host";
+import {
+  MAX_STATE_KEY_CHARS,
+  MAX_STATE_OPERATIONS,
+  MAX_STATE_VALUE_CHARS,
+  runExecution,
+} from "../../src/sandbox/executor";
+import type { ExecutionReport } from "../../src/sandbox/report";
+import { loaderRuntime } from "../../src/sandbox/runtime";
 import { sessionStub } from "../../src/session/session-stub";
 
 const USER = "u_executor_test";
-const SESSION = "default";
+const KEY = { userId: USER, handle: "default", idleTtlMs: 3_600_000 };
+const session = () => sessionStub(env, USER, "default");
 
-function request(code: string, overrides: Partial<ExecutionRequest> = {}): ExecutionRequest {
-  return {
+/** Runs `code` in the user's default session, as `execute_code` does. */
+async function run(
+  code: string,
+  options: { timeoutMs?: number; allowedTools?: string[] } = {},
+): Promise<ExecutionReport> {
+  return (await session().execute(KEY, {
     code,
-    timeoutMs: 5_000,
-    maxResultChars: 65_536,
-    maxLogChars: 32_768,
-    host: exports.SandboxBridge({
-      props: {
-        userId: USER,
-        sessionHandle: SESSION,
-        executionId: crypto.randomUUID(),
-        deadline: Date.now() + 5_000,
-        allowedTools: null,
-      },
-    }),
-    ...overrides,
-  };
+    timeoutMs: options.timeoutMs ?? 5_000,
+    allowedTools: options.allowedTools ?? null,
+  })) as unknown as ExecutionReport;
 }
 
-const run = (code: string, overrides?: Partial<ExecutionRequest>) =>
-  runInSandbox(env.LOADER, request(code, overrides));
+/** A session that has nothing: every state and tool call is refused. */
+const emptySession: SessionPort = {
+  callTool: (request) =>
+    Promise.resolve({ ok: false, tool: request.tool, error: { code: "server_not_found", message: "none" } }),
+  stateGet: () => null,
+  stateSet: () => {
+    throw new Error("no state here");
+  },
+  stateDelete: () => false,
+  stateKeys: () => [],
+};
+
+/** Runs `code` with other limits than the deployment's. */
+function runWithLimits(code: string, limits: Partial<ExecutionLimits>, timeoutMs = 5_000) {
+  const all = { ...readSettings(env).execution, ...limits };
+  const ledger = new CallLedger();
+  const host = new ExecutionHost(
+    emptySession,
+    {
+      allowedTools: null,
+      maxToolCalls: all.maxToolCalls,
+      maxToolArgsChars: all.maxToolArgsChars,
+      maxToolResultChars: all.maxToolResultChars,
+      callTimeoutMs: 1_000,
+      maxStateKeyChars: MAX_STATE_KEY_CHARS,
+      maxStateValueChars: MAX_STATE_VALUE_CHARS,
+      maxStateOperations: MAX_STATE_OPERATIONS,
+    },
+    ledger,
+  );
+  return runExecution(loaderRuntime(env.LOADER), { code, timeoutMs, limits: all }, host, ledger);
+}
 
 beforeAll(async () => {
-  await sessionStub(env, USER, SESSION).open(USER, SESSION, 3_600_000);
+  await session().open(USER, "default", 3_600_000);
 });
 
 describe("results", () => {
@@ -80,16 +118,28 @@ describe("results", () => {
       "2": 2,
     });
     expect((await run("return new Set([1, 1, 2])")).result).toEqual([1, 2]);
-    expect((await run("return { n: NaN, d: new Date(0), u: undefined }")).result).toEqual({
+    expect((await run("return { n: NaN, d: new Date(0), u: undefined, x: [undefined] }")).result).toEqual({
       n: "NaN",
       d: "1970-01-01T00:00:00.000Z",
+      x: [null],
+    });
+    expect((await run("return [new Uint8Array([1, 2]), new Uint16Array([258]).buffer]")).result).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+    expect(
+      (await run("return { e: new RangeError('r'), bad: new Date(NaN), s: Symbol('t') }")).result,
+    ).toEqual({ e: { name: "RangeError", message: "r" }, bad: "Invalid Date", s: "Symbol(t)" });
+    expect((await run("return { get boom() { throw new Error('no read') }, ok: 1 }")).result).toEqual({
+      boom: "[Unreadable: no read]",
+      ok: 1,
     });
   });
 
   it("caps the result with a truncation marker", async () => {
-    const report = await run("return 'x'.repeat(5000)", { maxResultChars: 100 });
+    const report = await runWithLimits("return 'x'.repeat(5000)", { maxResultChars: 100 });
     expect(report.ok).toBe(true);
-    expect(report.result).toBe(`"${"x".repeat(99)}…[result truncated: 5002 characters of JSON, limit 100]`);
+    expect(report.result).toBe(`"${"x".repeat(99)}…[result truncated: more than 100 characters of JSON]`);
   });
 });
 
@@ -109,7 +159,7 @@ describe("console", () => {
   });
 
   it("truncates 10 MB of output with a marker and keeps the result", async () => {
-    const report = await run(
+    const report = await runWithLimits(
       "const chunk = 'y'.repeat(1024 * 1024);\nfor (let i = 0; i < 10; i++) console.log(chunk);\nreturn 'survived'",
       { maxLogChars: 1000 },
     );
@@ -120,6 +170,16 @@ describe("console", () => {
       { level: "warn", message: "[console output truncated: 9 more entries dropped after 1000 characters]" },
     ]);
   });
+
+  it("keeps at most 1,000 entries of empty messages", async () => {
+    const report = await run("for (let i = 0; i < 100000; i++) console.log('');\nreturn 'done'");
+    expect(report.result).toBe("done");
+    expect(report.logs).toHaveLength(1001);
+    expect(report.logs.at(-1)).toEqual({
+      level: "warn",
+      message: "[console output truncated: 99000 more entries dropped after 1000 entries]",
+    });
+  });
 });
 
 describe("errors", () => {
@@ -129,10 +189,18 @@ describe("errors", () => {
     expect(report.error).toEqual({ name: "SyntaxError", message: "Unexpected token", line: 2, column: 11 });
   });
 
-  it("rejects import statements with a clear message", async () => {
+  it("rejects import statements, import() and import.meta with a clear message", async () => {
     const report = await run('import x from "y";\nx');
     expect(report.error).toMatchObject({ name: "SyntaxError", line: 1, column: 1 });
     expect(report.error?.message).toContain("import and export statements are not available");
+    for (const code of ["const m = await import('./guard.isolate.js');\nm", "return import.meta.url"]) {
+      const refused = await run(code);
+      expect(refused.error, code).toMatchObject({
+        name: "SyntaxError",
+        message:
+          "import() and import.meta are not available in the sandbox: use the global `mcp`, `callMCPTool`, `state` and `console` instead",
+      });
+    }
   });
 
   it("reports a synchronous throw with its line", async () => {
@@ -155,6 +223,11 @@ describe("errors", () => {
       name: "Error",
       message: 'Uncaught non-Error value: {"reason":"plain object"}',
     });
+  });
+
+  it("caps a huge error message", async () => {
+    const report = await run("throw new Error('m'.repeat(10_000_000))");
+    expect(report.error?.message).toBe(`${"m".repeat(8192)}…[9991808 characters truncated]`);
   });
 
   it("keeps the logs written before a failure", async () => {
@@ -187,11 +260,116 @@ describe("deadline", () => {
       "[1].forEach(function again() { while (true) {} })",
       "let n = 0; do n++; while (n >= 0)",
       "const loop = async () => { while (true) { await null; } };\nawait loop()",
+      "class A { static { for (;;) {} } }",
+      "const o = { get x() { for (;;) {} } }; o.x",
     ];
     for (const code of programs) {
       const report = await run(code, { timeoutMs: 300 });
       expect(report.error, code).toMatchObject(timeout);
     }
+  });
+});
+
+describe("the program cannot switch off its limits", () => {
+  const timeout = {
+    name: "TimeoutError",
+    message: "Execution exceeded its 500 ms deadline and was stopped",
+  };
+
+  it("keeps the deadline when the clocks are replaced", async () => {
+    for (const code of [
+      "Date.now = () => 0; let i = 0; while (i < 3e9) i++; return i",
+      "performance.now = () => 0; Date.now = () => 0; Date.prototype.getTime = () => 0; for (;;) {}",
+      "globalThis.Date = class { static now() { return 0 } } as any; for (;;) {}",
+    ]) {
+      const report = await run(code, { timeoutMs: 500 });
+      expect(report, code).toMatchObject({ ok: false, error: timeout });
+      expect(report.duration_ms, code).toBeLessThan(500 + 2_000);
+    }
+    expect((await run("return 7")).result).toBe(7);
+  });
+
+  it("keeps the result cap when JSON, String and Array methods are replaced", async () => {
+    const report = await runWithLimits(
+      [
+        "JSON.stringify = () => 'x'.repeat(40_000_000);",
+        "String.prototype.slice = function () { return String(this) };",
+        "String.prototype.substring = String.prototype.slice;",
+        "Array.prototype.join = () => 'x'.repeat(1e6);",
+        "Array.prototype.map = () => [];",
+        "Object.keys = () => [];",
+        "return 'z'.repeat(40_000_000)",
+      ].join("\n"),
+      { maxResultChars: 1000 },
+    );
+    expect(report.ok).toBe(true);
+    expect(report.result).toBe(`"${"z".repeat(999)}…[result truncated: more than 1000 characters of JSON]`);
+  });
+
+  it("keeps the log cap when String.prototype.slice is replaced", async () => {
+    const report = await runWithLimits(
+      "String.prototype.slice = function () { return String(this) };\nconsole.log('l'.repeat(20_000_000));\nreturn 1",
+      { maxLogChars: 500 },
+    );
+    expect(report.logs).toEqual([
+      { level: "log", message: `${"l".repeat(500)}…[19999500 characters truncated]` },
+    ]);
+  });
+
+  it("answers correctly when Promise, then and Object.prototype are tampered with", async () => {
+    const report = await run(
+      [
+        "Object.defineProperty(Object.prototype, 'then', { get() { return (r: any) => r('hijacked') }, configurable: true });",
+        "Object.defineProperty(Object.prototype, 'out', { set() {}, get() { return '' }, configurable: true });",
+        "Object.defineProperty(Array.prototype, '0', { set() {}, configurable: true });",
+        "Promise.prototype.then = function () { throw new Error('hijacked then') } as any;",
+        "(globalThis as any).Promise = function () { throw new Error('no promises') };",
+        "console.log('still', { logged: true });",
+        "return { answer: 42, list: [1, 2] }",
+      ].join("\n"),
+    );
+    // The program made every object a thenable, so its own return value resolves to "hijacked"
+    // (JavaScript's rules); the report itself, a string, is untouched.
+    expect(report).toEqual({
+      ok: true,
+      result: "hijacked",
+      logs: [{ level: "log", message: 'still {"logged":true}' }],
+      duration_ms: expect.any(Number),
+      tool_calls: [],
+    });
+  });
+
+  it("converts huge values within the budget", async () => {
+    const bytes = await run("return new Uint8Array(2 ** 27)", { timeoutMs: 3_000 });
+    expect(bytes.ok).toBe(true);
+    expect(bytes.result).toMatch(/^\[0,0,0,.*…\[result truncated: more than 65536 characters of JSON\]$/);
+    const keys = await run(
+      "const o: Record<string, undefined> = {};\nfor (let i = 0; i < 1_000_000; i++) o['k' + i] = undefined;\nreturn o",
+      { timeoutMs: 5_000 },
+    );
+    expect(keys).toMatchObject({
+      ok: true,
+      result: '{"k199999":…[result truncated: more than 200000 values]',
+    });
+    const getters = await run(
+      "return new Proxy({}, { ownKeys: () => ['a', 'b'], getOwnPropertyDescriptor: () => ({ value: 1, enumerable: true, configurable: true }), get: (_t, k) => { if (k === 'b') throw new Error('trap'); return 1 } })",
+    );
+    expect(getters.result).toEqual({ a: 1, b: "[Unreadable: trap]" });
+  });
+
+  it("refuses oversized tool names before any work, and records them cut", async () => {
+    const report = await run(
+      "const name = 'n'.repeat(10_000_000);\nconst errors = [];\nfor (let i = 0; i < 3; i++) { try { await callMCPTool(name + '.' + name, {}) } catch (e) { errors.push((e as Error).message.length) } }\ntry { await (mcp as any)['s'.repeat(5_000_000)].tool({}) } catch (e) { errors.push((e as any).code) }\nreturn errors",
+    );
+    expect(report.ok).toBe(true);
+    expect(report.result).toEqual([63, 63, 63, "invalid_arguments"]);
+    expect(report.tool_calls).toHaveLength(4);
+    expect(report.tool_calls[0]).toMatchObject({
+      server: `${"n".repeat(64)}…`,
+      ok: false,
+      error: "invalid_arguments",
+    });
+    expect(JSON.stringify(report).length).toBeLessThan(5_000);
   });
 });
 
@@ -202,11 +380,11 @@ describe("isolation", () => {
     expect(report.error?.message).toContain("not permitted to access the internet");
   });
 
-  it("sees exactly one binding and no eval", async () => {
+  it("has no eval", async () => {
     const report = await run(
-      "const { env } = await import('cloudflare:workers');\nlet evalError = '';\ntry { eval('1') } catch (e) { evalError = (e as Error).name }\nreturn { keys: Object.keys(env), evalError }",
+      "let evalError = '';\ntry { eval('1') } catch (e) { evalError = (e as Error).name }\nreturn evalError",
     );
-    expect(report.result).toEqual({ keys: ["HOST"], evalError: "EvalError" });
+    expect(report.result).toBe("EvalError");
   });
 
   it("does not share globals between executions", async () => {
@@ -226,22 +404,23 @@ describe("session state", () => {
     ).toBeNull();
   });
 
+  it("refuses values over the limit with a coded error and keeps the old value", async () => {
+    await run("await state.set('big', 'small')");
+    const report = await run("await state.set('big', 'x'.repeat(2_000_000))");
+    expect(report.error).toMatchObject({
+      name: "StateError",
+      message: 'state value for "big" is more than 1048576 characters of JSON; the limit is 1048576',
+    });
+    expect((await run("return await state.get('big')")).result).toBe("small");
+  });
+
   it("is refused for a session that does not exist", async () => {
-    const report = await runInSandbox(
-      env.LOADER,
-      request("return await state.keys()", {
-        host: exports.SandboxBridge({
-          props: {
-            userId: "u_other",
-            sessionHandle: SESSION,
-            executionId: "x",
-            deadline: Date.now() + 5_000,
-            allowedTools: null,
-          },
-        }),
-      }),
-    );
-    expect(report.ok).toBe(false);
-    expect(report.error?.message).toContain("session not found");
+    const stub = sessionStub(env, USER, "s_AAAAAAAAAAAAAAAAAAAAAA");
+    await expect(
+      stub.execute(
+        { ...KEY, handle: "s_AAAAAAAAAAAAAAAAAAAAAA" },
+        { code: "1", timeoutMs: 1_000, allowedTools: null },
+      ),
+    ).rejects.toMatchObject({ name: "GatewayError", code: "session_not_found" });
   });
 });

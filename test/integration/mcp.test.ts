@@ -3,7 +3,8 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient, ERAS, GATEWAY_TOOLS, resultText as text, type Era } from "../support/mcp-client";
 import { login, type Tokens } from "../support/oauth-login";
-import { resolveSession, sessionStub } from "../../src/session/session-stub";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { sessionStub } from "../../src/session/session-stub";
 
 const ORIGIN = "http://127.0.0.1:8787";
 /** Calls the Worker in-process; a browser or network client would send Host itself. */
@@ -134,6 +135,10 @@ describe("bad input at the tool boundary", () => {
 
   it("writes an audit row per execution, with the code's hash and not its text", async () => {
     await client.callTool({ name: "execute_code", arguments: { code: "return 'audited'" } });
+    // Rows reach D1 from the session's outbox when its alarm fires (about a second later).
+    const userId = tokens.access_token.split(":")[0] ?? "";
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await runDurableObjectAlarm(sessionStub(env, userId, "default"));
     const row = await env.DB.prepare(
       "SELECT session_handle, code_sha256, code_chars, ok, error_name FROM executions WHERE code_chars = ? ORDER BY created_at DESC LIMIT 1",
     )
@@ -196,12 +201,16 @@ describe("sessions", () => {
     const opened = await alice.callTool({ name: "open_session", arguments: {} });
     const handle = (opened.structuredContent as { session: string }).session;
     const aliceId = tokens.access_token.split(":")[0] ?? "";
-    await expect(resolveSession(env, aliceId, handle, 60_000)).resolves.toMatchObject({ handle });
-    await expect(resolveSession(env, "u_someone_else", handle, 60_000)).rejects.toMatchObject({
-      code: "session_not_found",
-    });
+    const keyFor = (userId: string) => ({ userId, handle, idleTtlMs: 60_000 });
+    await expect(sessionStub(env, aliceId, handle).stateKeys(keyFor(aliceId))).resolves.toEqual([]);
+    await expect(
+      sessionStub(env, "u_someone_else", handle).stateKeys(keyFor("u_someone_else")),
+    ).rejects.toMatchObject({ name: "GatewayError", code: "session_not_found" });
     // Reaching the object under the right name but as another user is refused too.
     const stub = sessionStub(env, aliceId, handle);
+    await expect(stub.stateKeys(keyFor("u_someone_else"))).rejects.toMatchObject({
+      code: "session_not_found",
+    });
     await expect(stub.touch("u_someone_else")).resolves.toEqual({ found: false });
     await expect(stub.close("u_someone_else")).resolves.toBe(false);
     await expect(stub.touch(aliceId)).resolves.toMatchObject({ found: true });

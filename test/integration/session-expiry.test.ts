@@ -1,7 +1,9 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { resolveSession, sessionStub } from "../../src/session/session-stub";
+import { sessionStub } from "../../src/session/session-stub";
+
+const keyOf = (userId: string, handle: string, idleTtlMs = 60_000) => ({ userId, handle, idleTtlMs });
 
 describe("idle expiry", () => {
   it("keeps a session whose alarm fires before its idle time is up", async () => {
@@ -15,29 +17,46 @@ describe("idle expiry", () => {
     const handle = "s_AAAAAAAAAAAAAAAAAAAAA2";
     const stub = sessionStub(env, "u_exp", handle);
     await stub.open("u_exp", handle, 1);
-    await stub.stateSet("u_exp", "k", '"v"');
+    const stored = await stub.execute(keyOf("u_exp", handle), {
+      code: "await state.set('k', 'v')",
+      timeoutMs: 1_000,
+      allowedTools: null,
+    });
+    expect(stored).toMatchObject({ ok: true });
     // The alarm is due in 1 ms; it may already have fired by itself, or fire now.
     await new Promise((resolve) => setTimeout(resolve, 20));
     await runDurableObjectAlarm(stub);
     await expect(stub.touch("u_exp")).resolves.toEqual({ found: false });
-    await expect(resolveSession(env, "u_exp", handle, 60_000)).rejects.toMatchObject({
+    await expect(stub.stateKeys(keyOf("u_exp", handle))).rejects.toMatchObject({
+      name: "GatewayError",
       code: "session_not_found",
     });
     // Reopening under the same name starts empty.
     await stub.open("u_exp", handle, 60_000);
-    await expect(stub.stateKeys("u_exp")).resolves.toEqual([]);
+    await expect(stub.stateKeys(keyOf("u_exp", handle))).resolves.toEqual([]);
   });
 
   it("opens the default session on first use and recreates it after expiry", async () => {
-    const first = await resolveSession(env, "u_default", undefined, 1);
-    expect(first.handle).toBe("default");
+    const stub = sessionStub(env, "u_default", "default");
+    await expect(stub.stateKeys(keyOf("u_default", "default", 1))).resolves.toEqual([]);
+    const first = await stub.touch("u_default");
+    expect(first).toMatchObject({ found: true, session: { handle: "default" } });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await runDurableObjectAlarm(sessionStub(env, "u_default", "default"));
-    await expect(sessionStub(env, "u_default", "default").touch("u_default")).resolves.toEqual({
-      found: false,
-    });
-    const again = await resolveSession(env, "u_default", undefined, 60_000);
-    expect(again.handle).toBe("default");
-    expect(again.createdAt).toBeGreaterThan(first.createdAt - 1);
+    await runDurableObjectAlarm(stub);
+    await expect(stub.touch("u_default")).resolves.toEqual({ found: false });
+    await expect(stub.stateKeys(keyOf("u_default", "default"))).resolves.toEqual([]);
+    await expect(stub.touch("u_default")).resolves.toMatchObject({ found: true });
+  });
+
+  it("records use without writing on every call, and still expires by the last use", async () => {
+    const handle = "s_AAAAAAAAAAAAAAAAAAAAA3";
+    const stub = sessionStub(env, "u_exp", handle);
+    const opened = await stub.open("u_exp", handle, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const touched = await stub.touch("u_exp");
+    expect(touched.found && touched.session.lastUsedAt).toBeGreaterThan(opened.lastUsedAt);
+    // The alarm finds the session used recently and keeps it.
+    await runDurableObjectAlarm(stub);
+    await expect(stub.touch("u_exp")).resolves.toMatchObject({ found: true });
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Starts the real Worker under `wrangler dev` on a free 127.0.0.1 port, with its own state
- * directory and migrations applied, and stops it (the whole process group) afterwards.
+ * directory and migrations applied, and with programs running in the supervised local sandbox
+ * runtime as under `npm run dev` (or, with `sandboxRuntime: false`, in the gateway's own workerd,
+ * as in production); stops both afterwards.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +12,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { connectClient, type Era } from "../../support/mcp-client.ts";
 import { login } from "../../support/oauth-login.ts";
 import { freePort, PROJECT_ROOT } from "../../support/project.ts";
+import { startSandboxRuntime, type SandboxRuntimeProcess } from "../../../scripts/sandbox-runtime-process.ts";
 
 const WRANGLER = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
@@ -18,7 +21,7 @@ export interface DevServer {
   /** The --persist-to directory (local D1, KV and Durable Object state). */
   state: string;
   password: string;
-  /** Everything wrangler printed so far. */
+  /** Everything wrangler (and the sandbox runtime) printed so far. */
   output: () => string;
   stop: () => Promise<void>;
 }
@@ -44,19 +47,27 @@ const quietEnv = {
 };
 
 export async function startDevServer(
-  options: { password?: string; vars?: Record<string, string> } = {},
+  options: { password?: string; vars?: Record<string, string>; sandboxRuntime?: boolean } = {},
 ): Promise<DevServer> {
   const password = options.password ?? "e2e-password";
+  // Started while the migrations run; both take a few seconds.
+  const starting: Promise<SandboxRuntimeProcess | undefined> =
+    options.sandboxRuntime === false ? Promise.resolve(undefined) : startSandboxRuntime();
   const state = mkdtempSync(join(tmpdir(), "mir-e2e-"));
   const migrate = spawnSync(
     process.execPath,
     [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
     { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
   );
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
+  const runtime = await starting;
+  if (migrate.status !== 0) {
+    await runtime?.stop();
+    throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
+  }
 
   const port = await freePort();
   const vars = {
+    ...runtime?.vars,
     ADMIN_PASSWORD: password,
     ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
     ALLOW_LOCAL_DOWNSTREAM: "on",
@@ -81,9 +92,10 @@ export async function startDevServer(
     ],
     { cwd: PROJECT_ROOT, env: quietEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  let gatewayOutput = "";
+  child.stdout?.on("data", (chunk: Buffer) => (gatewayOutput += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (gatewayOutput += chunk.toString()));
+  const output = () => `${gatewayOutput}${runtime ? `\n[sandbox runtime]\n${runtime.output()}` : ""}`;
 
   const origin = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -103,22 +115,26 @@ export async function startDevServer(
         }
       }
     }
+    await runtime?.stop();
     rmSync(state, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      await runtime?.stop();
+      throw new Error(`wrangler dev exited early:\n${output()}`);
+    }
     try {
       const response = await fetch(`${origin}/health`);
-      if (response.ok) return { origin, state, password, output: () => output, stop };
+      if (response.ok) return { origin, state, password, output, stop };
     } catch {
       // Not listening yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await stop();
-  throw new Error(`wrangler dev did not become ready within 60 s:\n${output}`);
+  throw new Error(`wrangler dev did not become ready within 60 s:\n${output()}`);
 }
 
 /** Logs in through the OAuth flow and connects an SDK v2 client to the server's /mcp. */

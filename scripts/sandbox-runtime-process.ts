@@ -1,0 +1,54 @@
+/**
+ * Starts the local sandbox runtime's supervisor (scripts/sandbox-runtime.ts) as a child process
+ * and returns the vars that point the gateway's `wrangler dev` at it. Used by `npm run dev`, the
+ * end-to-end tests, the benchmarks and the conformance harness.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const SUPERVISOR = fileURLToPath(new URL("./sandbox-runtime.ts", import.meta.url));
+
+export interface SandboxRuntimeProcess {
+  /** `SANDBOX_RUNTIME_URL`, `SANDBOX_RUNTIME_TOKEN` and `SANDBOX_RUNTIME_CONTROL_URL`. */
+  vars: Record<string, string>;
+  /** Everything the supervisor and its runtime printed so far. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function startSandboxRuntime(): Promise<SandboxRuntimeProcess> {
+  const child = spawn(process.execPath, [SUPERVISOR], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  });
+  let output = "";
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  };
+  const ready = await new Promise<{ url: string; controlUrl: string; token: string }>((resolve, reject) => {
+    let line = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      line += chunk.toString();
+      const end = line.indexOf("\n");
+      if (end >= 0)
+        resolve(JSON.parse(line.slice(0, end)) as { url: string; controlUrl: string; token: string });
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`the sandbox runtime did not start (exit ${code}):\n${output}`)),
+    );
+  });
+  return {
+    vars: {
+      SANDBOX_RUNTIME_URL: ready.url,
+      SANDBOX_RUNTIME_TOKEN: ready.token,
+      SANDBOX_RUNTIME_CONTROL_URL: ready.controlUrl,
+    },
+    output: () => output,
+    stop,
+  };
+}

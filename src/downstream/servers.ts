@@ -1,0 +1,214 @@
+/**
+ * @module The downstream servers of one session, as its Durable Object sees them: load (checked,
+ * sealed, connected, and rolled back if any step fails), unload, status, generated APIs, and tool
+ * calls. The jobs themselves live in their own modules: `server-records.ts` (storage),
+ * `credentials.ts` (sealing and secrets), `url-policy.ts` (where the gateway may connect),
+ * `connection-pool.ts` (live connections and APIs), `tool-call.ts` (one call).
+ */
+import { isValidServerName, type GeneratedApi } from "../apigen/declarations";
+import type { DownstreamSettings } from "../config";
+import { GatewayError } from "../errors";
+import type { ToolCallRequest, ToolCallResult } from "../sandbox/execution-host";
+import { DownstreamConnection, type FetchLike, type TransportKind } from "./connection";
+import { ConnectionPool } from "./connection-pool";
+import { headersFor, openHeaders, sealHeaders } from "./credentials";
+import { parseSecretBindings } from "./secret-bindings";
+import { ServerRecords, type ServerRecord } from "./server-records";
+import { callTool, type ToolCallTarget } from "./tool-call";
+import { checkDownstreamUrl } from "./url-policy";
+
+export interface ServerConfig {
+  name: string;
+  url: string;
+  transport: TransportKind;
+  headers: Record<string, string>;
+}
+
+export interface ServerStatus {
+  name: string;
+  url: string;
+  transport: TransportKind;
+  status: "connected" | "failed" | "not_connected";
+  tool_count: number;
+  saved: boolean;
+  header_names: string[];
+  last_error?: string;
+}
+
+/** What the servers need from the Worker's environment, read when they are used. */
+export interface DownstreamEnvironment {
+  settings: DownstreamSettings;
+  encryptionKey: string | undefined;
+  /** The Worker's env, where `env:NAME` secrets are looked up. */
+  secrets: Record<string, unknown>;
+  /** The built-in demo server's entrypoint. */
+  demoFetch: FetchLike;
+}
+
+export class DownstreamServers implements ToolCallTarget {
+  readonly #records: ServerRecords;
+  readonly #pool: ConnectionPool;
+  readonly #environment: () => DownstreamEnvironment;
+
+  constructor(sql: SqlStorage, environment: () => DownstreamEnvironment) {
+    this.#records = new ServerRecords(sql);
+    this.#environment = environment;
+    this.#pool = new ConnectionPool((record, onToolsChanged) => this.#connect(record, onToolsChanged));
+  }
+
+  createTables(): void {
+    this.#records.createTable();
+  }
+
+  names(): string[] {
+    return this.#records.names();
+  }
+
+  /** Remembers a server without connecting yet (a new session's saved servers, the demo). */
+  adopt(record: ServerRecord): void {
+    this.#records.insert(record);
+  }
+
+  /** Checks, seals and connects a server; nothing of it is kept unless every step succeeds. */
+  async load(config: ServerConfig, saved: boolean): Promise<{ api: GeneratedApi; record: ServerRecord }> {
+    if (!isValidServerName(config.name)) {
+      throw new GatewayError(
+        "invalid_name",
+        `"${config.name}" cannot be a server name: use letters, digits and _ (it becomes mcp.${config.name} in code)`,
+      );
+    }
+    if (this.#records.get(config.name)) {
+      throw new GatewayError(
+        "name_in_use",
+        `a server named "${config.name}" is already loaded; unload it first or pick another name`,
+      );
+    }
+    const environment = this.#environment();
+    const url = this.#checkUrl(config.url, environment.settings.allowLocal);
+    // Refuse a secret for the wrong host before anything is stored or sent.
+    headersFor(config.headers, url, this.#bindings(environment), environment.secrets);
+    const record: ServerRecord = {
+      name: config.name,
+      url: config.url,
+      transport: config.transport,
+      sealedHeaders: await sealHeaders(config.headers, environment.encryptionKey),
+      headerNames: Object.keys(config.headers),
+      saved,
+      builtin: false,
+    };
+    if (!this.#records.insert(record)) {
+      throw new GatewayError("name_in_use", `a server named "${config.name}" is being loaded already`);
+    }
+    try {
+      return { api: await this.#pool.api(record), record };
+    } catch (error) {
+      await this.unload(config.name);
+      throw error;
+    }
+  }
+
+  async unload(name: string): Promise<ServerRecord | undefined> {
+    const record = this.#records.get(name);
+    if (!record) return undefined;
+    this.#records.delete(name);
+    await this.#pool.drop(name);
+    return record;
+  }
+
+  /** Every server with its state, after trying to connect the ones not connected yet. */
+  async list(): Promise<ServerStatus[]> {
+    await this.apis();
+    return this.#records.list().map((record) => {
+      const state = this.#pool.state(record.name);
+      return {
+        name: record.name,
+        url: record.url,
+        transport: record.transport,
+        status: state.status,
+        tool_count: state.status === "connected" ? state.toolCount : 0,
+        saved: record.saved,
+        header_names: record.headerNames,
+        ...(state.status === "failed" ? { last_error: state.lastError } : {}),
+      };
+    });
+  }
+
+  /** The APIs of the named servers (all when `names` is undefined), connecting where needed. */
+  async apis(
+    names?: string[],
+  ): Promise<{ apis: GeneratedApi[]; failures: { name: string; error: string }[] }> {
+    const wanted = names ?? this.names();
+    const results = await Promise.all(
+      wanted.map(async (name) => {
+        try {
+          return { api: await this.api(name) };
+        } catch (error) {
+          return { failure: { name, error: error instanceof Error ? error.message : String(error) } };
+        }
+      }),
+    );
+    return {
+      apis: results.flatMap((result) => (result.api ? [result.api] : [])),
+      failures: results.flatMap((result) => (result.failure ? [result.failure] : [])),
+    };
+  }
+
+  async api(name: string): Promise<GeneratedApi> {
+    const record = this.#records.get(name);
+    if (!record) throw new GatewayError("server_not_found", `no server named "${name}" is loaded`);
+    return this.#pool.api(record);
+  }
+
+  connection(name: string): DownstreamConnection | undefined {
+    return this.#pool.connection(name);
+  }
+
+  call(request: ToolCallRequest): Promise<ToolCallResult> {
+    return callTool(this, request);
+  }
+
+  closeAll(): Promise<void> {
+    return this.#pool.closeAll();
+  }
+
+  /** Every connection, first or again after an eviction, passes the current policy. */
+  async #connect(record: ServerRecord, onToolsChanged: () => void): Promise<DownstreamConnection> {
+    const environment = this.#environment();
+    const { settings } = environment;
+    let url: URL;
+    let fetcher: FetchLike;
+    if (record.builtin) {
+      url = new URL(record.url);
+      fetcher = environment.demoFetch;
+    } else {
+      url = this.#checkUrl(record.url, settings.allowLocal);
+      fetcher = (input, init) => fetch(input, init);
+    }
+    const headers = headersFor(
+      await openHeaders(record.sealedHeaders, environment.encryptionKey),
+      url,
+      this.#bindings(environment),
+      environment.secrets,
+    );
+    return DownstreamConnection.connect({
+      url,
+      transport: record.transport,
+      headers,
+      timeoutMs: settings.connectTimeoutMs,
+      fetch: fetcher,
+      onToolsChanged,
+    });
+  }
+
+  #checkUrl(raw: string, allowLocal: boolean): URL {
+    const verdict = checkDownstreamUrl(raw, allowLocal);
+    if (!verdict.ok) throw new GatewayError("url_refused", `refused ${raw}: ${verdict.reason}`);
+    return verdict.url;
+  }
+
+  #bindings(environment: DownstreamEnvironment) {
+    const parsed = parseSecretBindings(environment.settings.secretBindings);
+    if (!parsed.ok) throw new GatewayError("secret_refused", "SECRET_BINDINGS is malformed");
+    return parsed.bindings;
+  }
+}
