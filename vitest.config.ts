@@ -23,6 +23,8 @@ export default defineConfig({
           name: "workers",
           include: ["src/**/*.test.ts", "test/integration/**/*.test.ts"],
           setupFiles: ["./test/integration/apply-migrations.ts"],
+          // Loopback DoH and redirect servers for test/integration/outbound-policy.test.ts.
+          globalSetup: ["./test/unit/support/workers-global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -1,0 +1,34 @@
+/**
+ * @module Global setup of the workers test project: starts the loopback DoH and redirect servers
+ * (`net-doubles.ts`) in Node, so the workerd tests reach them with workerd's own fetch, and hands
+ * their URLs to the tests through vitest's `provide`/`inject`.
+ */
+import type { TestProject } from "vitest/node";
+import { startDohDouble, startRedirectServer } from "./net-doubles";
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const [doh, first, second] = await Promise.all([
+    startDohDouble({
+      "public.test": { A: ["93.184.216.34"], AAAA: ["2606:2800:220:1:248:1893:25c8:1946"] },
+      "loopback.test": { A: ["127.0.0.1"] },
+      "alias.test": { CNAME: "internal.test" },
+      "internal.test": { A: ["10.0.0.5"] },
+      "v6private.test": { AAAA: ["fd00::5"] },
+      "broken.test": { httpStatus: 500 },
+    }),
+    startRedirectServer(),
+    startRedirectServer(),
+  ]);
+  project.provide("dohUrl", doh.url);
+  project.provide("redirectOrigins", [first.origin, second.origin]);
+  return async () => {
+    await Promise.all([doh.close(), first.close(), second.close()]);
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    dohUrl: string;
+    redirectOrigins: string[];
+  }
+}
