@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "invalid_name",
   "name_in_use",
   "url_refused",
+  "redirect_refused",
   "secret_refused",
   "not_saved",
   // Reaching a downstream server, and its answers.

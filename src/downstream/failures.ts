@@ -36,8 +36,19 @@ export function isSdkTimeout(error: unknown): boolean {
   return error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 }
 
+/** A refusal of ours (the outbound policy), also when the SDK wrapped it as a cause. */
+function refusalIn(error: unknown): GatewayError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const known = asGatewayError(current);
+    if (known) return known;
+    current = current instanceof Error ? (current as Error & { cause?: unknown }).cause : undefined;
+  }
+  return undefined;
+}
+
 export function describeConnectFailure(error: unknown, url: URL): GatewayError {
-  const known = asGatewayError(error);
+  const known = refusalIn(error);
   if (known) return known;
   const host = url.host;
   const text = chain(error);

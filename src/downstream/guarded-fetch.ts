@@ -10,35 +10,23 @@
  * headers the caller marks sensitive are dropped for that hop and every later one.
  */
 
+import { GatewayError, type ErrorCode } from "../errors";
+
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** The policy check of one URL: `checkResolvedUrl` with the session's settings, typically. */
 export type UrlCheck = (
   url: URL,
 ) =>
-  | Promise<{ ok: true } | { ok: false; code: string; reason: string }>
+  | Promise<{ ok: true } | { ok: false; code: ErrorCode; reason: string }>
   | { ok: true }
-  | { ok: false; code: string; reason: string };
+  | { ok: false; code: ErrorCode; reason: string };
 
 export interface GuardedFetchOptions {
   /** Redirects followed before giving up, default 5. */
   maxRedirects?: number;
   /** More header names to drop when the origin changes (case-insensitive). */
   sensitiveHeaders?: readonly string[];
-}
-
-/**
- * Why a guarded fetch did not send a request. `code` is the refusing check's code (`url_refused`
- * or `dns` from `checkResolvedUrl`), or `redirect_refused` for a redirect that cannot be followed
- * (too many, a Location that is not a URL, a streamed body to resend, an opaque redirect).
- */
-export class GuardedFetchError extends Error {
-  override name = "GuardedFetchError";
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -86,7 +74,9 @@ function isStream(body: BodyInit | null): boolean {
 
 /**
  * Wraps `base` so that every URL it is asked for, and every redirect hop, passes `check` first.
- * A refused URL rejects with a `GuardedFetchError` whose message is the check's reason (for a
+ * A refused URL rejects with a `GatewayError` (the check's code, or `redirect_refused` for a
+ * redirect that cannot be followed: too many, a Location that is not a URL, a streamed body to
+ * resend, an opaque redirect) whose message is the check's reason (for a
  * hop: `the redirect to <host> was refused: <reason>`). The response returned is the final one;
  * a 3xx without `Location`, or with a status the standard does not follow, is returned as is.
  */
@@ -100,7 +90,7 @@ export function guardedFetch(base: FetchLike, check: UrlCheck, options: GuardedF
   return async (input, init) => {
     const request = await outgoing(input, init);
     const first = await check(request.url);
-    if (!first.ok) throw new GuardedFetchError(first.code, first.reason);
+    if (!first.ok) throw new GatewayError(first.code, first.reason);
 
     for (let hops = 0; ; hops++) {
       const response = await base(request.url, {
@@ -111,7 +101,7 @@ export function guardedFetch(base: FetchLike, check: UrlCheck, options: GuardedF
         redirect: "manual",
       });
       if (String(response.type) === "opaqueredirect") {
-        throw new GuardedFetchError(
+        throw new GatewayError(
           "redirect_refused",
           `${request.url.host} redirected, and this runtime hides where to (opaque redirect)`,
         );
@@ -122,7 +112,7 @@ export function guardedFetch(base: FetchLike, check: UrlCheck, options: GuardedF
       await response.body?.cancel().catch(() => undefined);
 
       if (hops >= maxRedirects) {
-        throw new GuardedFetchError(
+        throw new GatewayError(
           "redirect_refused",
           `more than ${maxRedirects} redirects (the last one from ${request.url.host})`,
         );
@@ -131,14 +121,14 @@ export function guardedFetch(base: FetchLike, check: UrlCheck, options: GuardedF
       try {
         next = new URL(location, request.url);
       } catch {
-        throw new GuardedFetchError(
+        throw new GatewayError(
           "redirect_refused",
           `${request.url.host} redirected to a Location that is not a valid URL`,
         );
       }
       const verdict = await check(next);
       if (!verdict.ok) {
-        throw new GuardedFetchError(
+        throw new GatewayError(
           verdict.code,
           `the redirect to ${next.host || next.protocol} was refused: ${verdict.reason}`,
         );
@@ -153,7 +143,7 @@ export function guardedFetch(base: FetchLike, check: UrlCheck, options: GuardedF
         request.body = null;
         for (const name of BODY_HEADERS) request.headers.delete(name);
       } else if (request.body !== null && isStream(request.body)) {
-        throw new GuardedFetchError(
+        throw new GatewayError(
           "redirect_refused",
           `${request.url.host} answered ${status}, which resends the body, and a streamed body cannot be sent twice`,
         );

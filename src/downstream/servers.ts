@@ -2,8 +2,9 @@
  * @module The downstream servers of one session, as its Durable Object sees them: load (checked,
  * sealed, connected, and rolled back if any step fails), unload, status, generated APIs, and tool
  * calls. The jobs themselves live in their own modules: `server-records.ts` (storage),
- * `credentials.ts` (sealing and secrets), `url-policy.ts` (where the gateway may connect),
- * `connection-pool.ts` (live connections and APIs), `tool-call.ts` (one call).
+ * `credentials.ts` (sealing and secrets), `outbound-policy.ts` (where the gateway may connect,
+ * checked at load, at every reconnect and on every request and redirect), `connection-pool.ts`
+ * (live connections and APIs), `tool-call.ts` (one call).
  */
 import { isValidServerName, type GeneratedApi } from "../apigen/declarations";
 import type { DownstreamSettings } from "../config";
@@ -12,10 +13,9 @@ import type { ToolCallRequest, ToolCallResult } from "../sandbox/execution-host"
 import { DownstreamConnection, type FetchLike, type TransportKind } from "./connection";
 import { ConnectionPool } from "./connection-pool";
 import { headersFor, openHeaders, sealHeaders } from "./credentials";
-import { parseSecretBindings } from "./secret-bindings";
+import { checkOutboundUrl, outboundFetch, secretBindings } from "./outbound-policy";
 import { ServerRecords, type ServerRecord } from "./server-records";
 import { callTool, type ToolCallTarget } from "./tool-call";
-import { checkDownstreamUrl } from "./url-policy";
 
 export interface ServerConfig {
   name: string;
@@ -84,9 +84,9 @@ export class DownstreamServers implements ToolCallTarget {
       );
     }
     const environment = this.#environment();
-    const url = this.#checkUrl(config.url, environment.settings.allowLocal);
+    const url = await checkOutboundUrl(config.url, environment.settings);
     // Refuse a secret for the wrong host before anything is stored or sent.
-    headersFor(config.headers, url, this.#bindings(environment), environment.secrets);
+    headersFor(config.headers, url, secretBindings(environment.settings), environment.secrets);
     const record: ServerRecord = {
       name: config.name,
       url: config.url,
@@ -171,7 +171,11 @@ export class DownstreamServers implements ToolCallTarget {
     return this.#pool.closeAll();
   }
 
-  /** Every connection, first or again after an eviction, passes the current policy. */
+  /**
+   * Every connection, the first and each one after an eviction, passes the current policy: a
+   * server saved while local servers were allowed is refused once they are not, and a secret
+   * follows its bindings as they are now.
+   */
   async #connect(record: ServerRecord, onToolsChanged: () => void): Promise<DownstreamConnection> {
     const environment = this.#environment();
     const { settings } = environment;
@@ -181,13 +185,13 @@ export class DownstreamServers implements ToolCallTarget {
       url = new URL(record.url);
       fetcher = environment.demoFetch;
     } else {
-      url = this.#checkUrl(record.url, settings.allowLocal);
-      fetcher = (input, init) => fetch(input, init);
+      url = await checkOutboundUrl(record.url, settings);
+      fetcher = outboundFetch(settings, record.headerNames);
     }
     const headers = headersFor(
       await openHeaders(record.sealedHeaders, environment.encryptionKey),
       url,
-      this.#bindings(environment),
+      secretBindings(settings),
       environment.secrets,
     );
     return DownstreamConnection.connect({
@@ -198,17 +202,5 @@ export class DownstreamServers implements ToolCallTarget {
       fetch: fetcher,
       onToolsChanged,
     });
-  }
-
-  #checkUrl(raw: string, allowLocal: boolean): URL {
-    const verdict = checkDownstreamUrl(raw, allowLocal);
-    if (!verdict.ok) throw new GatewayError("url_refused", `refused ${raw}: ${verdict.reason}`);
-    return verdict.url;
-  }
-
-  #bindings(environment: DownstreamEnvironment) {
-    const parsed = parseSecretBindings(environment.settings.secretBindings);
-    if (!parsed.ok) throw new GatewayError("secret_refused", "SECRET_BINDINGS is malformed");
-    return parsed.bindings;
   }
 }

@@ -3,7 +3,8 @@
 // test/unit/support/workers-global-setup.ts.
 import { describe, expect, inject, it } from "vitest";
 import { checkResolvedUrl, DohResolver } from "../../src/downstream/dns-check";
-import { guardedFetch, GuardedFetchError, type UrlCheck } from "../../src/downstream/guarded-fetch";
+import { guardedFetch, type UrlCheck } from "../../src/downstream/guarded-fetch";
+import { GatewayError } from "../../src/errors";
 import { parseSecretBindings, resolveSecretHeaders } from "../../src/downstream/secret-bindings";
 import { checkDownstreamUrl, classifyIp } from "../../src/downstream/url-policy";
 
@@ -117,8 +118,8 @@ describe("guardedFetch over workerd's fetch", () => {
     const error = await guarded(
       `${first}/redirect/302?to=${encodeURIComponent("https://alias.test/")}`,
     ).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(GuardedFetchError);
-    expect((error as GuardedFetchError).message).toBe(
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).message).toBe(
       `the redirect to alias.test was refused: alias.test resolves to 10.0.0.5, which is a private address; ${MUST_BE_PUBLIC}`,
     );
   });

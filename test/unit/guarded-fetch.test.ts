@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { checkResolvedUrl, DohResolver } from "../../src/downstream/dns-check";
-import {
-  guardedFetch,
-  GuardedFetchError,
-  type FetchLike,
-  type UrlCheck,
-} from "../../src/downstream/guarded-fetch";
+import { guardedFetch, type FetchLike, type UrlCheck } from "../../src/downstream/guarded-fetch";
+import { GatewayError } from "../../src/errors";
 import {
   startDohDouble,
   startRedirectServer,
@@ -63,8 +59,8 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; messa
     () => null,
     (caught: unknown) => caught,
   );
-  expect(error).toBeInstanceOf(GuardedFetchError);
-  const { code, message } = error as GuardedFetchError;
+  expect(error).toBeInstanceOf(GatewayError);
+  const { code, message } = error as GatewayError;
   return { code, message };
 }
 
