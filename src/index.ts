@@ -1,10 +1,12 @@
 /**
  * @module Worker entry: the OAuth provider in front of everything, `/mcp` as its protected API,
- * and the classes the runtime needs exported (the session Durable Object, the demo server).
+ * and the classes the runtime needs exported (the session Durable Object, the demo server, the
+ * login throttle).
  *
  * The protected resource is `<origin>/mcp` of the origin being served (or `PUBLIC_URL` when set),
  * so tokens are audience-bound to this deployment and the 401 challenge points at its metadata,
- * locally as well as in production.
+ * locally as well as in production. A Worker reached on several origins (a workers.dev URL and a
+ * custom domain, or `localhost` beside `127.0.0.1`) serves each of them as its own resource.
  */
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { app } from "./app";
@@ -13,6 +15,7 @@ import { misdirected, servedOrigin } from "./served-origin";
 
 export { SessionObject } from "./session/session-object";
 export { DemoMcpServer } from "./demo/demo-server";
+export { LoginThrottle } from "./auth/login-throttle";
 
 const SCOPES = ["mcp"];
 const ACCESS_TOKEN_TTL_SECONDS = 3600;
@@ -41,10 +44,24 @@ function providerFor(origin: string): OAuthProvider<Env> {
   return provider;
 }
 
+/**
+ * A fresh env object for one request. The provider hands its helpers to the handlers by setting
+ * `env.OAUTH_PROVIDER`, but only when that property is absent, and the runtime passes the same
+ * `env` object to every request of an isolate. Handed the shared object, the helpers of the first
+ * origin served would stay on it for the isolate's life, and every other origin's `/authorize`
+ * would parse and complete authorizations for the wrong resource. A shallow copy per request
+ * (bindings are references, nothing is duplicated) gives each request its own origin's helpers.
+ */
+function requestEnv(env: Env): Env {
+  const copy: Env & { OAUTH_PROVIDER?: unknown } = { ...env };
+  delete copy.OAUTH_PROVIDER;
+  return copy;
+}
+
 export default {
   fetch(request, env, ctx) {
     const served = servedOrigin(request, (env as Env & { PUBLIC_URL?: string }).PUBLIC_URL);
     if (!served.ok) return Promise.resolve(misdirected(served.origin));
-    return providerFor(served.origin).fetch(request, env, ctx);
+    return providerFor(served.origin).fetch(request, requestEnv(env), ctx);
   },
 } satisfies ExportedHandler<Env>;

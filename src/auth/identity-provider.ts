@@ -25,6 +25,12 @@ export interface LoginContext {
 
 export type LoginOutcome =
   | { kind: "identified"; identity: Identity }
+  /**
+   * The credential was wrong. Counted against the transaction, the client address and the
+   * claimed account; `response` (usually the form again, with the error) is shown unless a limit
+   * was reached.
+   */
+  | { kind: "rejected"; response: Response }
   /** The provider answers the browser itself: a form again, an error, or a redirect upstream. */
   | { kind: "respond"; response: Response };
 
@@ -32,6 +38,13 @@ export interface IdentityProvider {
   readonly id: string;
   /** Why this provider cannot log anyone in on this deployment, or null when it can. */
   unavailableReason(env: Env, request: Request): string | null;
+  /**
+   * The account a submitted login claims, read before anything is verified: failed attempts are
+   * throttled per claimed account as well as per client address. A provider with usernames
+   * returns the submitted one; null when the provider checks no credential itself (a redirect to
+   * an upstream login), so that only the address is counted.
+   */
+  claimedSubject(context: LoginContext): string | null;
   /** Starts the login once the person has approved the client. */
   begin(context: LoginContext): Promise<Response> | Response;
   /** Completes it: a submitted form or an upstream callback. */

@@ -5,6 +5,9 @@
 import { errorPage, escapeHtml, page } from "./html";
 import type { IdentityProvider, LoginContext, LoginOutcome } from "./identity-provider";
 
+/** The one account `local` has. */
+export const LOCAL_SUBJECT = "admin";
+
 /** The documented development default, written to `.dev.vars` by `npm run dev`. */
 export const DEV_DEFAULT_PASSWORD = "dev-password";
 
@@ -53,6 +56,10 @@ export const localProvider: IdentityProvider = {
     return null;
   },
 
+  claimedSubject() {
+    return LOCAL_SUBJECT;
+  },
+
   begin(context) {
     return loginForm(context);
   },
@@ -65,8 +72,8 @@ export const localProvider: IdentityProvider = {
     const reason = localProvider.unavailableReason(context.env, context.request);
     if (reason) return { kind: "respond", response: errorPage("Login unavailable", reason, 503) };
     if (!(await passwordMatches(password, context.env.ADMIN_PASSWORD))) {
-      return { kind: "respond", response: loginForm(context, "That password is not correct.", 401) };
+      return { kind: "rejected", response: loginForm(context, "That password is not correct.", 401) };
     }
-    return { kind: "identified", identity: { subject: "admin", displayName: "Administrator" } };
+    return { kind: "identified", identity: { subject: LOCAL_SUBJECT, displayName: "Administrator" } };
   },
 };

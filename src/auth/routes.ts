@@ -8,7 +8,8 @@ import { Hono } from "hono";
 import { upsertUser } from "../store/users";
 import type { GrantProps } from "./grant";
 import { errorPage, escapeHtml, page } from "./html";
-import type { LoginContext } from "./identity-provider";
+import type { LoginContext, LoginOutcome } from "./identity-provider";
+import { lockedOut, openLoginGate, throttleKeys } from "./login-gate";
 import { selectProvider } from "./providers";
 import {
   MAX_FAILED_LOGINS,
@@ -136,22 +137,42 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
   ) => {
     const provider = selectProvider(env);
     if (!provider) return errorPage("Login unavailable", "No identity provider is configured.", 500);
-    const outcome = await provider.finish(loginContext(request, env, form, id, transaction));
-    if (outcome.kind === "respond") {
-      if (outcome.response.status === 401) {
-        const failedLogins = transaction.failedLogins + 1;
-        if (failedLogins >= MAX_FAILED_LOGINS) {
-          await deleteTransaction(env.OAUTH_KV, id);
-          return errorPage(
-            "Too many attempts",
-            `${MAX_FAILED_LOGINS} failed logins: start the connection from your MCP client again.`,
-            429,
-          );
-        }
-        await saveTransaction(env.OAUTH_KV, id, { ...transaction, failedLogins });
+    const context = loginContext(request, env, form, id, transaction);
+    // The throttle comes before the credential is looked at: during a lock even the right
+    // password is refused, or guessing would simply go on.
+    const gate = await openLoginGate(
+      env,
+      throttleKeys(request, provider.id, provider.claimedSubject(context)),
+    );
+    if (!gate.open) return lockedOut(gate.lock);
+    let outcome: LoginOutcome;
+    try {
+      outcome = await provider.finish(context);
+    } catch (error) {
+      await gate.settle("other");
+      throw error;
+    }
+    if (outcome.kind === "rejected") {
+      const lock = await gate.settle("failure");
+      const failedLogins = transaction.failedLogins + 1;
+      const ended = failedLogins >= MAX_FAILED_LOGINS;
+      if (ended) await deleteTransaction(env.OAUTH_KV, id);
+      else await saveTransaction(env.OAUTH_KV, id, { ...transaction, failedLogins });
+      if (lock) return lockedOut(lock, ended);
+      if (ended) {
+        return errorPage(
+          "Too many attempts",
+          `${MAX_FAILED_LOGINS} failed logins: start the connection from your MCP client again.`,
+          429,
+        );
       }
       return outcome.response;
     }
+    if (outcome.kind === "respond") {
+      await gate.settle("other");
+      return outcome.response;
+    }
+    await gate.settle("success");
     await deleteTransaction(env.OAUTH_KV, id);
     const user = await upsertUser(env.DB, {
       provider: provider.id,

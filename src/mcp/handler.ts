@@ -1,10 +1,12 @@
 /**
- * @module `/mcp`: the OAuth provider's API handler. It checks the grant's props, then serves both
- * protocol eras (2026-07-28 stateless, 2025-11-25 initialize) through `createMcpHandler`.
+ * @module `/mcp`: the OAuth provider's API handler. It checks the grant's props, refuses JSON-RPC
+ * batches, then serves both protocol eras (2026-07-28 stateless, 2025-11-25 initialize) through
+ * `createMcpHandler`.
  */
 import { createMcpHandler } from "agents/mcp/server";
 import { grantPropsSchema } from "../auth/grant";
 import { readSettings } from "../config";
+import { refuseBatch } from "./batch-guard";
 import { allowedOriginHostnames } from "./origin";
 import { createGatewayServer } from "./server";
 
@@ -19,6 +21,8 @@ export const mcpApiHandler = {
         { status: 401 },
       );
     }
+    const batch = await refuseBatch(request);
+    if (batch) return batch;
     const context = { env, ctx, user: parsed.data, settings: readSettings(env) };
     const handler = createMcpHandler(() => createGatewayServer(context), {
       route: MCP_ROUTE,

@@ -130,19 +130,22 @@ describe("the login flow", () => {
   });
 
   it("rejects a wrong password, and ends the attempt after five", async () => {
-    const consent = await openConsent(options);
+    // Its own client address, so that the lock these failures start (see
+    // login-throttle.test.ts) does not refuse the other tests' logins.
+    const guesser = { ...options, headers: { "CF-Connecting-IP": "198.51.100.1" } };
+    const consent = await openConsent(guesser);
     const fields = { transaction: consent.transaction, csrf: consent.csrf };
-    await postForm(options, "/authorize", { ...fields, decision: "approve" }, consent.cookie);
+    await postForm(guesser, "/authorize", { ...fields, decision: "approve" }, consent.cookie);
     for (let attempt = 1; attempt <= 4; attempt++) {
-      const response = await postForm(options, "/login", { ...fields, password: "wrong" }, consent.cookie);
+      const response = await postForm(guesser, "/login", { ...fields, password: "wrong" }, consent.cookie);
       expect(response.status).toBe(401);
       expect(await response.text()).toContain("That password is not correct.");
     }
-    expect((await postForm(options, "/login", { ...fields, password: "wrong" }, consent.cookie)).status).toBe(
+    expect((await postForm(guesser, "/login", { ...fields, password: "wrong" }, consent.cookie)).status).toBe(
       429,
     );
     expect(
-      (await postForm(options, "/login", { ...fields, password: "test-password" }, consent.cookie)).status,
+      (await postForm(guesser, "/login", { ...fields, password: "test-password" }, consent.cookie)).status,
     ).toBe(400);
   });
 

@@ -12,6 +12,8 @@ export interface LoginOptions {
   password: string;
   redirectUri?: string;
   clientName?: string;
+  /** Sent with every request of the flow (e.g. `CF-Connecting-IP` for the login throttle). */
+  headers?: Record<string, string>;
 }
 
 export interface Tokens {
@@ -50,7 +52,7 @@ export async function registerClient(options: LoginOptions): Promise<string> {
   const response = await options.fetch(
     new Request(`${options.origin}/oauth/register`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { ...options.headers, "Content-Type": "application/json" },
       body: JSON.stringify({
         redirect_uris: [options.redirectUri ?? "http://127.0.0.1:33418/callback"],
         client_name: options.clientName ?? "Test Client",
@@ -90,7 +92,7 @@ export async function openConsent(options: LoginOptions, clientId?: string): Pro
     code_challenge: challenge,
     code_challenge_method: "S256",
   }).toString();
-  const response = await options.fetch(new Request(url));
+  const response = await options.fetch(new Request(url, { headers: options.headers }));
   const consentHtml = await response.text();
   if (response.status !== 200) throw new Error(`authorize: ${response.status} ${consentHtml}`);
   return {
@@ -114,7 +116,7 @@ export function postForm(
   return options.fetch(
     new Request(`${options.origin}${path}`, {
       method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: cookie },
+      headers: { ...options.headers, "Content-Type": "application/x-www-form-urlencoded", Cookie: cookie },
       body: new URLSearchParams(fields).toString(),
       redirect: "manual",
     }),
@@ -133,7 +135,7 @@ export async function exchangeCode(
   const response = await options.fetch(
     new Request(`${options.origin}/oauth/token`, {
       method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      headers: { ...options.headers, "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({
         grant_type: "authorization_code",
         code,
