@@ -1,6 +1,7 @@
 /**
- * Starts the real Worker under `wrangler dev` on a free 127.0.0.1 port, with its own state
- * directory and migrations applied, and stops it (the whole process group) afterwards.
+ * Starts a Worker under `wrangler dev` on a free 127.0.0.1 port, with its own state directory, and
+ * stops it (the whole process group) afterwards: our Worker (migrations applied, the test
+ * settings) by default, or any other wrangler config, such as the benchmark's codemode anchor.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,14 +14,17 @@ import { freePort, PROJECT_ROOT } from "../../support/project.ts";
 
 const WRANGLER = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
-export interface DevServer {
+export interface WranglerDev {
   origin: string;
   /** The --persist-to directory (local D1, KV and Durable Object state). */
   state: string;
-  password: string;
   /** Everything wrangler printed so far. */
   output: () => string;
   stop: () => Promise<void>;
+}
+
+export interface DevServer extends WranglerDev {
+  password: string;
 }
 
 /** Runs a SQL query against the server's local D1 database. */
@@ -43,31 +47,55 @@ const quietEnv = {
   NO_COLOR: "1",
 };
 
+/** Our Worker (wrangler.jsonc), migrated, with the settings the tests rely on; `vars` override them. */
 export async function startDevServer(
   options: { password?: string; vars?: Record<string, string> } = {},
 ): Promise<DevServer> {
   const password = options.password ?? "e2e-password";
+  const worker = await startWranglerDev({
+    migrate: true,
+    vars: {
+      ADMIN_PASSWORD: password,
+      ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
+      ALLOW_LOCAL_DOWNSTREAM: "on",
+      DEMO_SERVER: "on",
+      ...options.vars,
+    },
+  });
+  return { ...worker, password };
+}
+
+/**
+ * Any Worker under `wrangler dev`: `config` is a wrangler config path relative to the project root
+ * (without it, wrangler uses our wrangler.jsonc), `migrate` applies its D1 migrations first, and the
+ * Worker must answer `GET /health` with 2xx once it is ready.
+ */
+export async function startWranglerDev(options: {
+  config?: string;
+  migrate?: boolean;
+  vars?: Record<string, string>;
+}): Promise<WranglerDev> {
+  const config = options.config ? ["--config", options.config] : [];
   const state = mkdtempSync(join(tmpdir(), "mir-e2e-"));
-  const migrate = spawnSync(
-    process.execPath,
-    [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
-    { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
-  );
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
+  if (options.migrate) {
+    const migrate = spawnSync(
+      process.execPath,
+      [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state, ...config],
+      { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
+    );
+    if (migrate.status !== 0) {
+      rmSync(state, { recursive: true, force: true });
+      throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
+    }
+  }
 
   const port = await freePort();
-  const vars = {
-    ADMIN_PASSWORD: password,
-    ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
-    ALLOW_LOCAL_DOWNSTREAM: "on",
-    DEMO_SERVER: "on",
-    ...options.vars,
-  };
   const child: ChildProcess = spawn(
     process.execPath,
     [
       WRANGLER,
       "dev",
+      ...config,
       "--ip",
       "127.0.0.1",
       "--port",
@@ -77,7 +105,7 @@ export async function startDevServer(
       "--show-interactive-dev-session=false",
       "--inspector-port",
       String(await freePort()),
-      ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+      ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ],
     { cwd: PROJECT_ROOT, env: quietEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -111,7 +139,7 @@ export async function startDevServer(
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
     try {
       const response = await fetch(`${origin}/health`);
-      if (response.ok) return { origin, state, password, output: () => output, stop };
+      if (response.ok) return { origin, state, output: () => output, stop };
     } catch {
       // Not listening yet.
     }
