@@ -1,137 +1,103 @@
 /**
- * `npm run bench`: everything measured in one run against the real stack (wrangler dev on loopback,
- * SDK v2 client, OAuth token, real downstream servers), reported as ratios.
+ * `npm run bench`: everything measured in one run against the real stack on loopback (wrangler dev,
+ * SDK v2 client, OAuth token, server-everything from npm), reported as ratios.
  *
- * 1. Round trip of `execute_code { code: "return 1 + 1" }` per protocol era against `tools/list`.
- * 2. Tokens (gpt-tokenizer, o200k_base) of each server's full `tools/list` against ours.
- * 3. Overhead of one downstream tool call made from the sandbox against the same call made
- *    directly by an MCP client.
+ * 1. Against the anchor, `@cloudflare/codemode` fronting the same server-everything
+ *    (`bench/codemode-anchor/`), interleaved round by round: a trivial execution, one and three
+ *    downstream calls against the same calls made directly, ten concurrent executions, and a busy
+ *    loop (codemode's only with BENCH_ANCHOR_BUSY=1, last: it hangs the anchor's local server).
+ * 2. Our `execute_code` round trip per protocol era against our `tools/list`.
+ * 3. Tokens of each server's full `tools/list` against ours.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { countTokens } from "gpt-tokenizer";
-import { connectClient, ERAS } from "../test/support/mcp-client.ts";
+import { connectClient } from "../test/support/mcp-client.ts";
 import { login } from "../test/support/oauth-login.ts";
 import { startEverything } from "../test/e2e/support/downstream-servers.ts";
+import { closeAll, startTogether } from "../test/e2e/support/start-together.ts";
 import { startDevServer } from "../test/e2e/support/wrangler-dev.ts";
+import { connectAnchor, startAnchor } from "./anchor.ts";
+import { measureBusyLoop } from "./busy-loop.ts";
+import { comparisonMeasurements, interleave, printComparison } from "./compare.ts";
+import { codemodeSide, directEchoes, oursSide, type CodeModeSide } from "./contenders.ts";
+import { eraRoundTrips, toolListTokens } from "./gateway-only.ts";
+import { timed } from "./stats.ts";
 
-const RUNS = 20;
-const WARMUP = 3;
-const FIXTURES = new URL("../test/fixtures/tool-lists/", import.meta.url);
+const ROUNDS = 40;
+const WARMUP_ROUNDS = 5;
+const BUSY_HARD_TIMEOUT_MS = 10_000;
 
-function quantile(values: number[], q: number): number {
-  const sorted = values.toSorted((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-async function sample(fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await timed(fn));
-  return times;
-}
-
-const ms = (value: number) => value.toFixed(1);
-
-const [server, everything] = await Promise.all([
+const everything = await startEverything("streamableHttp");
+const [server, anchor] = await startTogether([
   startDevServer({ vars: { DEMO_SERVER: "off" } }),
-  startEverything("streamableHttp"),
-]);
+  startAnchor(everything.url),
+] as const).catch(async (error: unknown) => {
+  await everything.stop();
+  throw error;
+});
+const clients: { close: () => Promise<void> }[] = [];
 try {
   const tokens = await login({
     origin: server.origin,
     fetch: (request) => fetch(request),
     password: server.password,
   });
-
-  // 1. execute_code round trip.
-  console.log(`## execute_code "return 1 + 1" (ms; ${RUNS} runs after ${WARMUP} warm-up runs)\n`);
-  console.log(
-    "| protocol | first execute_code | execute_code median | execute_code p90 | tools/list median | execute_code / tools/list |",
-  );
-  console.log("| --- | --- | --- | --- | --- | --- |");
-  for (const era of ERAS) {
-    const client = await connectClient({ url: `${server.origin}/mcp`, token: tokens.access_token, era });
-    const execute = () => client.callTool({ name: "execute_code", arguments: { code: "return 1 + 1" } });
-    const first = await timed(execute);
-    const executeTimes = await sample(execute);
-    const listTimes = await sample(() => client.listTools());
-    const ratio = quantile(executeTimes, 0.5) / quantile(listTimes, 0.5);
-    console.log(
-      `| ${era} | ${ms(first)} | ${ms(quantile(executeTimes, 0.5))} | ${ms(quantile(executeTimes, 0.9))} | ${ms(quantile(listTimes, 0.5))} | ${ratio.toFixed(2)} |`,
-    );
-    await client.close();
-  }
-
-  // 2. Tokens of tools/list.
-  const gateway = await connectClient({
+  const oursClient = await connectClient({
     url: `${server.origin}/mcp`,
     token: tokens.access_token,
-    era: "2026-07-28",
+    era: "2025-11-25",
   });
-  const ours = countTokens(JSON.stringify({ tools: (await gateway.listTools()).tools }));
+  const codemodeClient = await connectAnchor(anchor);
   const direct = new Client({ name: "bench-direct", version: "1.0.0" });
   await direct.connect(new StreamableHTTPClientTransport(new URL(everything.url)));
-  const lists: [string, unknown[]][] = [["server-everything (live)", (await direct.listTools()).tools]];
-  for (const file of readdirSync(FIXTURES)
-    .filter((name) => name.endsWith(".json"))
-    .toSorted()) {
-    const { tools } = JSON.parse(readFileSync(new URL(file, FIXTURES), "utf8")) as { tools: unknown[] };
-    lists.push([`${file.replace(".json", "")} (recorded tools/list)`, tools]);
-  }
-  console.log(`\n## Tokens of tools/list (o200k_base)\n`);
-  console.log(`Ours: ${ours} tokens for 8 tools, whatever is loaded behind it.\n`);
-  console.log("| server | tools | its tools/list | ours | ours / its |");
-  console.log("| --- | --- | --- | --- | --- |");
-  let total = 0;
-  let totalTools = 0;
-  for (const [name, tools] of lists) {
-    const theirs = countTokens(JSON.stringify({ tools }));
-    total += theirs;
-    totalTools += tools.length;
-    console.log(`| ${name} | ${tools.length} | ${theirs} | ${ours} | ${(ours / theirs).toFixed(2)} |`);
-  }
-  console.log(`| all of them together | ${totalTools} | ${total} | ${ours} | ${(ours / total).toFixed(3)} |`);
+  clients.push(oursClient, codemodeClient, direct);
+  const ours = oursSide(oursClient);
+  const codemode = codemodeSide(codemodeClient);
 
-  // 3. One downstream call: from the sandbox against direct.
-  await gateway.callTool({ name: "load_mcp_server", arguments: { name: "everything", url: everything.url } });
-  const directTimes = await sample(() => direct.callTool({ name: "echo", arguments: { message: "bench" } }));
-  const sandboxTimes = await sample(() =>
-    gateway.callTool({
-      name: "execute_code",
-      arguments: { code: "return await mcp.everything.echo({ message: 'bench' })" },
-    }),
-  );
-  const threeDirect = await sample(async () => {
-    for (const message of ["a", "b", "c"]) await direct.callTool({ name: "echo", arguments: { message } });
+  // The first executions of the run, before anything else warms either server.
+  const first = { ours: await timed(ours.trivial), codemode: await timed(codemode.trivial) };
+  await oursClient.callTool({
+    name: "load_mcp_server",
+    arguments: { name: "everything", url: everything.url },
   });
-  const threeSandbox = await sample(() =>
-    gateway.callTool({
-      name: "execute_code",
-      arguments: {
-        code: "return await Promise.all(['a', 'b', 'c'].map((message) => mcp.everything.echo({ message })))",
-      },
-    }),
+
+  const times = await interleave(
+    comparisonMeasurements({ ours, codemode, direct: directEchoes(direct) }),
+    ROUNDS,
+    WARMUP_ROUNDS,
   );
-  console.log(`\n## One downstream call (echo on server-everything; ms, median of ${RUNS})\n`);
-  console.log("| what | direct MCP client | through execute_code | through / direct |");
-  console.log("| --- | --- | --- | --- |");
-  for (const [label, a, b] of [
-    ["1 call", directTimes, sandboxTimes],
-    ["3 calls (sequential direct; Promise.all in code)", threeDirect, threeSandbox],
-  ] as const) {
-    const ratio = quantile(b, 0.5) / quantile(a, 0.5);
-    console.log(`| ${label} | ${ms(quantile(a, 0.5))} | ${ms(quantile(b, 0.5))} | ${ratio.toFixed(2)} |`);
-  }
-  await direct.close();
-  await gateway.close();
+
+  const busyOf = (side: CodeModeSide, origin: string) =>
+    measureBusyLoop({
+      call: () => side.busyLoop(BUSY_HARD_TIMEOUT_MS),
+      healthUrl: `${origin}/health`,
+      hardTimeoutMs: BUSY_HARD_TIMEOUT_MS,
+    });
+  const busyOurs = await busyOf(ours, server.origin);
+  const eras = await eraRoundTrips(server.origin, tokens.access_token);
+  const tokenCounts = toolListTokens({
+    ours: (await oursClient.listTools()).tools,
+    everything: (await direct.listTools()).tools,
+    codemode: (await codemodeClient.listTools()).tools,
+  });
+  // Last: a spinning anchor answers nothing more and keeps a core busy until it is stopped.
+  const busyCodemode =
+    process.env.BENCH_ANCHOR_BUSY === "1" ? await busyOf(codemode, anchor.origin) : undefined;
+
+  console.log(`# npm run bench, ${new Date().toISOString()}, ${availableParallelism()} cores`);
+  printComparison({
+    times,
+    rounds: ROUNDS,
+    warmup: WARMUP_ROUNDS,
+    first,
+    busy: {
+      ours: busyOurs,
+      ...(busyCodemode ? { codemode: busyCodemode } : {}),
+      hardTimeoutMs: BUSY_HARD_TIMEOUT_MS,
+    },
+  });
+  console.log(eras);
+  console.log(tokenCounts);
 } finally {
-  await Promise.all([server.stop(), everything.stop()]);
+  await closeAll(clients, [server, anchor, everything]);
 }

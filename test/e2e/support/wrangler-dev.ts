@@ -1,8 +1,8 @@
 /**
- * Starts the real Worker under `wrangler dev` on a free 127.0.0.1 port, with its own state
- * directory and migrations applied, and with programs running in the supervised local sandbox
- * runtime as under `npm run dev` (or, with `sandboxRuntime: false`, in the gateway's own workerd,
- * as in production); stops both afterwards.
+ * Starts a Worker under `wrangler dev` on a free 127.0.0.1 port, with its own state directory, and
+ * stops it (the whole process group) afterwards: our Worker (migrations applied, the test
+ * settings, programs run in the supervised local sandbox runtime as under `npm run dev`) by
+ * default, or any other wrangler config, such as the benchmark's codemode anchor.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,14 +16,17 @@ import { startSandboxRuntime, type SandboxRuntimeProcess } from "../../../script
 
 const WRANGLER = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
-export interface DevServer {
+export interface WranglerDev {
   origin: string;
   /** The --persist-to directory (local D1, KV and Durable Object state). */
   state: string;
-  password: string;
-  /** Everything wrangler (and the sandbox runtime) printed so far. */
+  /** Everything wrangler printed so far. */
   output: () => string;
   stop: () => Promise<void>;
+}
+
+export interface DevServer extends WranglerDev {
+  password: string;
 }
 
 /** Runs a SQL query against the server's local D1 database. */
@@ -46,39 +49,83 @@ const quietEnv = {
   NO_COLOR: "1",
 };
 
+/** Our Worker (wrangler.jsonc), migrated, with the settings the tests rely on; `vars` override them. */
 export async function startDevServer(
-  options: { password?: string; vars?: Record<string, string>; sandboxRuntime?: boolean } = {},
+  options: {
+    password?: string;
+    vars?: Record<string, string>;
+    /** false: programs run in the gateway's own workerd, as in production. */
+    sandboxRuntime?: boolean;
+  } = {},
 ): Promise<DevServer> {
   const password = options.password ?? "e2e-password";
   // Started while the migrations run; both take a few seconds.
   const starting: Promise<SandboxRuntimeProcess | undefined> =
     options.sandboxRuntime === false ? Promise.resolve(undefined) : startSandboxRuntime();
+  let runtime: SandboxRuntimeProcess | undefined;
+  try {
+    const worker = await startWranglerDev({
+      migrate: true,
+      vars: {
+        ADMIN_PASSWORD: password,
+        ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
+        ALLOW_LOCAL_DOWNSTREAM: "on",
+        DEMO_SERVER: "on",
+        ...options.vars,
+      },
+      moreVars: starting.then((started) => {
+        runtime = started;
+        return started?.vars ?? {};
+      }),
+    });
+    return {
+      ...worker,
+      password,
+      output: () => `${worker.output()}${runtime ? `\n[sandbox runtime]\n${runtime.output()}` : ""}`,
+      stop: async () => {
+        await worker.stop();
+        await runtime?.stop();
+      },
+    };
+  } catch (error) {
+    await (runtime ?? (await starting.catch(() => undefined)))?.stop();
+    throw error;
+  }
+}
+
+/**
+ * Any Worker under `wrangler dev`: `config` is a wrangler config path relative to the project root
+ * (without it, wrangler uses our wrangler.jsonc), `migrate` applies its D1 migrations first, and the
+ * Worker must answer `GET /health` with 2xx once it is ready.
+ */
+export async function startWranglerDev(options: {
+  config?: string;
+  migrate?: boolean;
+  vars?: Record<string, string>;
+  /** Vars known only later (awaited after the migrations). */
+  moreVars?: Promise<Record<string, string>>;
+}): Promise<WranglerDev> {
+  const config = options.config ? ["--config", options.config] : [];
   const state = mkdtempSync(join(tmpdir(), "mir-e2e-"));
-  const migrate = spawnSync(
-    process.execPath,
-    [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
-    { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
-  );
-  const runtime = await starting;
-  if (migrate.status !== 0) {
-    await runtime?.stop();
-    throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
+  if (options.migrate) {
+    const migrate = spawnSync(
+      process.execPath,
+      [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state, ...config],
+      { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
+    );
+    if (migrate.status !== 0) {
+      rmSync(state, { recursive: true, force: true });
+      throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
+    }
   }
 
   const port = await freePort();
-  const vars = {
-    ...runtime?.vars,
-    ADMIN_PASSWORD: password,
-    ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
-    ALLOW_LOCAL_DOWNSTREAM: "on",
-    DEMO_SERVER: "on",
-    ...options.vars,
-  };
   const child: ChildProcess = spawn(
     process.execPath,
     [
       WRANGLER,
       "dev",
+      ...config,
       "--ip",
       "127.0.0.1",
       "--port",
@@ -88,14 +135,16 @@ export async function startDevServer(
       "--show-interactive-dev-session=false",
       "--inspector-port",
       String(await freePort()),
-      ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+      ...Object.entries({ ...(await options.moreVars), ...options.vars }).flatMap(([key, value]) => [
+        "--var",
+        `${key}:${value}`,
+      ]),
     ],
     { cwd: PROJECT_ROOT, env: quietEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
-  let gatewayOutput = "";
-  child.stdout?.on("data", (chunk: Buffer) => (gatewayOutput += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (gatewayOutput += chunk.toString()));
-  const output = () => `${gatewayOutput}${runtime ? `\n[sandbox runtime]\n${runtime.output()}` : ""}`;
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
 
   const origin = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -115,26 +164,22 @@ export async function startDevServer(
         }
       }
     }
-    await runtime?.stop();
     rmSync(state, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      await runtime?.stop();
-      throw new Error(`wrangler dev exited early:\n${output()}`);
-    }
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
     try {
       const response = await fetch(`${origin}/health`);
-      if (response.ok) return { origin, state, password, output, stop };
+      if (response.ok) return { origin, state, output: () => output, stop };
     } catch {
       // Not listening yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await stop();
-  throw new Error(`wrangler dev did not become ready within 60 s:\n${output()}`);
+  throw new Error(`wrangler dev did not become ready within 60 s:\n${output}`);
 }
 
 /** Logs in through the OAuth flow and connects an SDK v2 client to the server's /mcp. */
