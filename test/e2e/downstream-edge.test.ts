@@ -20,7 +20,7 @@ beforeAll(async () => {
   server = await startDevServer({
     vars: {
       EDGE_TOKEN: `Bearer ${EDGE_TOKEN}`,
-      SECRET_HEADER_ALLOWLIST: "EDGE_TOKEN",
+      SECRET_BINDINGS: `EDGE_TOKEN=${new URL(edge.url).host}`,
       DOWNSTREAM_CALL_TIMEOUT_MS: "1500",
       DEMO_SERVER: "off",
     },
@@ -116,7 +116,7 @@ describe("edge cases", () => {
           transport: "streamable-http",
         }),
       ),
-    ).toMatch(/^downstream_failed: server_error: 127\.0\.0\.1:\d+ answered HTTP 500/);
+    ).toMatch(/^server_error: 127\.0\.0\.1:\d+ answered HTTP 500/);
     expect(
       text(
         await call("load_mcp_server", {
@@ -125,23 +125,36 @@ describe("edge cases", () => {
           headers: { Authorization: "Bearer wrong" },
         }),
       ),
-    ).toMatch(/^downstream_failed: unauthorized: 127\.0\.0\.1:\d+ answered 401 Unauthorized/);
+    ).toMatch(/^unauthorized: 127\.0\.0\.1:\d+ answered 401 Unauthorized/);
   });
 });
 
 describe("credentials", () => {
-  it("refuses env:NAME outside the allowlist", async () => {
-    const result = await call("load_mcp_server", {
+  it("refuses env:NAME for a secret that is not bound, or not bound to the server's host", async () => {
+    const unbound = await call("load_mcp_server", {
       name: "secured",
       url: `${edge.url}/private`,
       headers: { Authorization: "env:ADMIN_PASSWORD" },
     });
-    expect(text(result)).toBe(
-      'downstream_failed: secret_refused: header "Authorization" refers to env:ADMIN_PASSWORD, which is not in SECRET_HEADER_ALLOWLIST',
+    expect(text(unbound)).toBe(
+      'secret_refused: header "Authorization" refers to env:ADMIN_PASSWORD, which is not bound to any host in SECRET_BINDINGS',
     );
+    // The same edge server under another name for the same address: not the host the secret is bound to.
+    const otherHost = new URL(edge.url);
+    otherHost.hostname = "localhost";
+    const elsewhere = await call("load_mcp_server", {
+      name: "secured",
+      url: `${otherHost.origin}/private`,
+      headers: { Authorization: "env:EDGE_TOKEN" },
+    });
+    expect(text(elsewhere)).toBe(
+      `secret_refused: header "Authorization" refers to env:EDGE_TOKEN, which is not bound to ${otherHost.host}`,
+    );
+    expect(text(elsewhere)).not.toContain(EDGE_TOKEN);
+    expect(text(elsewhere)).not.toContain(new URL(edge.url).host);
   });
 
-  it("uses an allowlisted secret, saves the server sealed, and reconnects it in a new session", async () => {
+  it("uses a bound secret, saves the server sealed, and reconnects it in a new session", async () => {
     const loaded = await call("load_mcp_server", {
       name: "secured",
       url: `${edge.url}/private`,
@@ -164,11 +177,11 @@ describe("credentials", () => {
     ]);
     const run = await call("execute_code", {
       session: opened.session,
-      code: "const { env } = await import('cloudflare:workers');\nreturn { envKeys: Object.keys(env), echoed: await mcp.secured.malformed({ a: 1 }) }",
+      code: "return { globals: ['HOST', 'env', 'EDGE_TOKEN'].filter((name) => name in globalThis), echoed: await mcp.secured.malformed({ a: 1 }) }",
     });
     expect(structured(run)).toMatchObject({
       ok: true,
-      result: { envKeys: ["HOST"], echoed: { echoed: { a: 1 } } },
+      result: { globals: [], echoed: { echoed: { a: 1 } } },
     });
 
     const rows = queryLocalD1(server, "SELECT name, sealed_headers, header_names FROM saved_servers") as {

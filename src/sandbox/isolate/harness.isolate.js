@@ -25,7 +25,6 @@ import {
   ownDataValue,
   PromiseCtor,
   promiseReject,
-  promiseResolve,
   promiseThen,
   ProxyCtor,
   regExpExec,
@@ -238,6 +237,9 @@ function installConsole(logs) {
   }
 }
 
+// The two functions below are async, and await the host's reply: V8's async stack traces then
+// keep the program's frame, so an error carries the line of the program's call.
+
 /**
  * A state reply as the program sees it: the value, or a `StateError` with the host's code.
  * @template T
@@ -245,17 +247,22 @@ function installConsole(logs) {
  * @param {(ok: { ok: true; value?: unknown; json?: string | null }) => T} onOk
  * @returns {Promise<T>}
  */
-const settle = (outcome, onOk) =>
-  new PromiseCtor((resolve, reject) => {
-    promiseThen(
-      promiseResolve(outcome),
-      (answer) => {
-        if (answer.ok) resolve(onOk(answer));
-        else reject(new StateError(answer.code, answer.message));
-      },
-      reject,
-    );
-  });
+const settle = async (outcome, onOk) => {
+  const answer = await outcome;
+  if (answer.ok) return onOk(answer);
+  throw new StateError(answer.code, answer.message);
+};
+
+/**
+ * A tool call's reply as the program sees it: the parsed result, or an `McpToolError`.
+ * @param {Promise<ToolReply>} outcome
+ * @returns {Promise<unknown>}
+ */
+const settleCall = async (outcome) => {
+  const answer = await outcome;
+  if (answer.ok) return jsonParse(answer.resultJson);
+  throw new McpToolError(answer.code, answer.message);
+};
 /**
  * @param {Host} host
  * @param {HarnessOptions} options
@@ -312,16 +319,7 @@ function installMcp(host, options) {
         ),
       );
     }
-    return new PromiseCtor((resolve, reject) => {
-      promiseThen(
-        promiseResolve(host.callTool(server, tool, converted.json)),
-        (outcome) => {
-          if (outcome.ok) resolve(jsonParse(outcome.resultJson));
-          else reject(new McpToolError(outcome.code, outcome.message));
-        },
-        reject,
-      );
-    });
+    return settleCall(host.callTool(server, tool, converted.json));
   };
   /** Per-server proxies, in a null-prototype record (Map methods could have been replaced). */
   const servers = /** @type {Record<string, object>} */ (objectCreate(null));

@@ -53,11 +53,7 @@ export const Uint8ArrayCtor = Uint8Array;
 export const setTimer = setTimeout;
 export const clearTimer = clearTimeout;
 
-const nativePromiseResolve = Promise.resolve;
 const nativePromiseReject = Promise.reject;
-/** @type {<T>(value: T) => Promise<Awaited<T>>} */
-export const promiseResolve = (value) =>
-  /** @type {Promise<any>} */ (reflectApply(nativePromiseResolve, PromiseCtor, [value]));
 /** @type {(reason: unknown) => Promise<never>} */
 export const promiseReject = (reason) => reflectApply(nativePromiseReject, PromiseCtor, [reason]);
 
