@@ -14,6 +14,8 @@ export default defineConfig({
                 ENCRYPTION_KEY: "test-encryption-key-0123456789",
                 ALLOW_LOCAL_DOWNSTREAM: "on",
                 DEMO_SERVER: "off",
+                // Small enough that test/integration/concurrency.test.ts can fill the queue cheaply.
+                MAX_QUEUED_EXECUTIONS: "40",
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },
             },
