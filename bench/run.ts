@@ -29,7 +29,7 @@ const BUSY_HARD_TIMEOUT_MS = 10_000;
 
 const everything = await startEverything("streamableHttp");
 const [server, anchor] = await startTogether([
-  startDevServer({ vars: { DEMO_SERVER: "off" } }),
+  startDevServer({ vars: { DEMO_SERVER: "off" }, sandboxRuntime: false }),
   startAnchor(everything.url),
 ] as const).catch(async (error: unknown) => {
   await everything.stop();

@@ -1,9 +1,12 @@
-// `npm run dev`: the gateway on http://127.0.0.1:8787 with local D1/KV/Durable Object state in
-// .wrangler/state, no Cloudflare account needed. Creates .dev.vars with the documented development
-// password the first time, applies D1 migrations, then runs `wrangler dev` in the foreground.
+// `npm run dev`: the gateway on http://127.0.0.1:8787 (PORT overrides) with local D1/KV/Durable
+// Object state in .wrangler/state, no Cloudflare account needed. Creates .dev.vars with the
+// documented development password the first time, applies D1 migrations, starts the supervised
+// sandbox runtime that programs run in (scripts/sandbox-runtime.ts; SANDBOX_RUNTIME=off runs them
+// in the gateway's own workerd, as in production), then runs `wrangler dev` in the foreground.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { startSandboxRuntime } from "./sandbox-runtime-process.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const wrangler = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
@@ -22,7 +25,14 @@ const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "appl
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const args = ["dev", "--ip", "127.0.0.1", "--port", process.env.PORT ?? "8787", ...process.argv.slice(2)];
+const runtime = process.env.SANDBOX_RUNTIME === "off" ? undefined : await startSandboxRuntime();
+if (runtime) console.log("Programs run in the local sandbox runtime (a separate, supervised process).");
+
+const vars = Object.entries(runtime?.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
+const args = ["dev", "--ip", "127.0.0.1", "--port", process.env.PORT ?? "8787", ...vars, ...process.argv.slice(2)];
 const dev = spawn(process.execPath, [wrangler, ...args], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code) => process.exit(code ?? 0));
+dev.on("exit", async (code) => {
+  await runtime?.stop();
+  process.exit(code ?? 0);
+});

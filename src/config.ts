@@ -43,6 +43,10 @@ export interface SandboxRuntimeSettings {
 }
 
 export interface Settings {
+  /** `IDENTITY_PROVIDER`: how people log in (`local` by default). */
+  identityProvider: string;
+  /** `PUBLIC_URL`: the origin to serve as, whatever the request's host (optional). */
+  publicUrl: string | undefined;
   execution: ExecutionLimits;
   sessionIdleTtlMs: number;
   /** Origins allowed to call `/mcp` from a browser, besides the server's own origin. */
@@ -95,6 +99,8 @@ function readSandboxRuntime(env: RawEnv): SandboxRuntimeSettings | undefined {
 function parse(env: RawEnv): Settings {
   const timeoutMaxMs = positiveInteger(env, "EXECUTION_TIMEOUT_MAX_MS", 120_000);
   return {
+    identityProvider: text(env, "IDENTITY_PROVIDER") || "local",
+    publicUrl: text(env, "PUBLIC_URL") || undefined,
     execution: {
       timeoutMs: Math.min(positiveInteger(env, "EXECUTION_TIMEOUT_MS", 30_000), timeoutMaxMs),
       timeoutMaxMs,

@@ -11,6 +11,7 @@
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { app } from "./app";
 import { MCP_ROUTE, mcpApiHandler } from "./mcp/handler";
+import { readSettings } from "./config";
 import { misdirected, servedOrigin } from "./served-origin";
 
 export { SessionObject } from "./session/session-object";
@@ -60,7 +61,7 @@ function requestEnv(env: Env): Env {
 
 export default {
   fetch(request, env, ctx) {
-    const served = servedOrigin(request, (env as Env & { PUBLIC_URL?: string }).PUBLIC_URL);
+    const served = servedOrigin(request, readSettings(env).publicUrl);
     if (!served.ok) return Promise.resolve(misdirected(served.origin));
     return providerFor(served.origin).fetch(request, requestEnv(env), ctx);
   },

@@ -1,6 +1,7 @@
 /**
  * @module The identity providers this deployment can use, chosen by the `IDENTITY_PROVIDER` var.
  */
+import { readSettings } from "../config";
 import type { IdentityProvider } from "./identity-provider";
 import { localProvider } from "./local-provider";
 
@@ -8,6 +9,6 @@ const PROVIDERS: Record<string, IdentityProvider> = {
   [localProvider.id]: localProvider,
 };
 
-export function selectProvider(env: Pick<Env, "IDENTITY_PROVIDER">): IdentityProvider | null {
-  return PROVIDERS[String(env.IDENTITY_PROVIDER || localProvider.id)] ?? null;
+export function selectProvider(env: Env): IdentityProvider | null {
+  return PROVIDERS[readSettings(env).identityProvider] ?? null;
 }

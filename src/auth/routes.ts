@@ -5,6 +5,7 @@
  */
 import { AuthorizationError, type AuthRequest, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
 import { Hono } from "hono";
+import { readSettings } from "../config";
 import { upsertUser } from "../store/users";
 import type { GrantProps } from "./grant";
 import { errorPage, escapeHtml, page } from "./html";
@@ -91,7 +92,7 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
   app.get("/authorize", async (c) => {
     const provider = selectProvider(c.env);
     if (!provider) {
-      return errorPage("Login unavailable", `Unknown IDENTITY_PROVIDER "${c.env.IDENTITY_PROVIDER}".`, 500);
+      return errorPage("Login unavailable", `Unknown IDENTITY_PROVIDER "${readSettings(c.env).identityProvider}".`, 500);
     }
     let authRequest: AuthRequest;
     try {

@@ -6,7 +6,7 @@
 import { readSettings } from "../config";
 import { LOOPBACK_HOSTNAMES } from "../served-origin";
 
-export function allowedOriginHostnames(request: Request, env: Pick<Env, "ALLOWED_ORIGINS">): string[] {
+export function allowedOriginHostnames(request: Request, env: Env): string[] {
   const own = new URL(request.url).hostname;
   const hostnames = new Set([own]);
   if (LOOPBACK_HOSTNAMES.has(own)) for (const name of LOOPBACK_HOSTNAMES) hostnames.add(name);

@@ -56,6 +56,8 @@ export async function startDevServer(
     vars?: Record<string, string>;
     /** false: programs run in the gateway's own workerd, as in production. */
     sandboxRuntime?: boolean;
+    /** An existing --persist-to directory, kept when the server stops. */
+    state?: string;
   } = {},
 ): Promise<DevServer> {
   const password = options.password ?? "e2e-password";
@@ -66,6 +68,7 @@ export async function startDevServer(
   try {
     const worker = await startWranglerDev({
       migrate: true,
+      ...(options.state ? { state: options.state } : {}),
       vars: {
         ADMIN_PASSWORD: password,
         ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
@@ -104,9 +107,13 @@ export async function startWranglerDev(options: {
   vars?: Record<string, string>;
   /** Vars known only later (awaited after the migrations). */
   moreVars?: Promise<Record<string, string>>;
+  /** An existing --persist-to directory, kept when the server stops. */
+  state?: string;
 }): Promise<WranglerDev> {
   const config = options.config ? ["--config", options.config] : [];
-  const state = mkdtempSync(join(tmpdir(), "mir-e2e-"));
+  // A given state directory outlives this server (a test restarting the Worker on the same state).
+  const ownsState = options.state === undefined;
+  const state = options.state ?? mkdtempSync(join(tmpdir(), "mir-e2e-"));
   if (options.migrate) {
     const migrate = spawnSync(
       process.execPath,
@@ -114,7 +121,7 @@ export async function startWranglerDev(options: {
       { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8", input: "y\n" },
     );
     if (migrate.status !== 0) {
-      rmSync(state, { recursive: true, force: true });
+      if (ownsState) rmSync(state, { recursive: true, force: true });
       throw new Error(`migrations failed: ${migrate.stdout}${migrate.stderr}`);
     }
   }
@@ -164,7 +171,7 @@ export async function startWranglerDev(options: {
         }
       }
     }
-    rmSync(state, { recursive: true, force: true });
+    if (ownsState) rmSync(state, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 60_000;
