@@ -99,6 +99,9 @@ export function printComparison({ times, rounds, warmup, first, busy }: Comparis
   console.log(
     `\n## Against @cloudflare/codemode (ms; ${rounds} interleaved rounds after ${warmup} warm-up rounds)`,
   );
+  console.log(
+    "\nOurs runs its programs as production does, in the gateway's own Worker Loader binding (npm run dev's separate runtime process is measured below).",
+  );
 
   console.log(`\n### Trivial execution ("return 1 + 1"; codemode: "async () => 1 + 1")`);
   console.log(

@@ -6,8 +6,11 @@
  *    (`bench/codemode-anchor/`), interleaved round by round: a trivial execution, one and three
  *    downstream calls against the same calls made directly, ten concurrent executions, and a busy
  *    loop (codemode's only with BENCH_ANCHOR_BUSY=1, last: it hangs the anchor's local server).
- * 2. Our `execute_code` round trip per protocol era against our `tools/list`.
- * 3. Tokens of each server's full `tools/list` against ours.
+ *    "Ours" here is the production path: the isolate in the gateway's own Worker Loader.
+ * 2. `npm run dev`'s arrangement, programs in a separate runtime process: its cost against the
+ *    production path, and programs that stall it in native code (the local server keeps answering).
+ * 3. Our `execute_code` round trip per protocol era against our `tools/list`.
+ * 4. Tokens of each server's full `tools/list` against ours.
  */
 import { availableParallelism } from "node:os";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
@@ -21,6 +24,7 @@ import { measureBusyLoop } from "./busy-loop.ts";
 import { comparisonMeasurements, interleave, printComparison } from "./compare.ts";
 import { codemodeSide, directEchoes, oursSide, type CodeModeSide } from "./contenders.ts";
 import { eraRoundTrips, toolListTokens } from "./gateway-only.ts";
+import { localRuntimeSection } from "./local-runtime.ts";
 import { timed } from "./stats.ts";
 
 const ROUNDS = 40;
@@ -28,8 +32,11 @@ const WARMUP_ROUNDS = 5;
 const BUSY_HARD_TIMEOUT_MS = 10_000;
 
 const everything = await startEverything("streamableHttp");
-const [server, anchor] = await startTogether([
+const [server, devServer, anchor] = await startTogether([
+  // The production path: programs run in the gateway's own Worker Loader binding.
   startDevServer({ vars: { DEMO_SERVER: "off" }, sandboxRuntime: false }),
+  // npm run dev's arrangement: programs run in the supervised separate runtime process.
+  startDevServer({ vars: { DEMO_SERVER: "off" } }),
   startAnchor(everything.url),
 ] as const).catch(async (error: unknown) => {
   await everything.stop();
@@ -74,6 +81,23 @@ try {
       hardTimeoutMs: BUSY_HARD_TIMEOUT_MS,
     });
   const busyOurs = await busyOf(ours, server.origin);
+  const devTokens = await login({
+    origin: devServer.origin,
+    fetch: (request) => fetch(request),
+    password: devServer.password,
+  });
+  const devClient = await connectClient({
+    url: `${devServer.origin}/mcp`,
+    token: devTokens.access_token,
+    era: "2025-11-25",
+  });
+  clients.push(devClient);
+  const local = await localRuntimeSection({
+    production: oursClient,
+    dev: devClient,
+    devOrigin: devServer.origin,
+    hardTimeoutMs: BUSY_HARD_TIMEOUT_MS,
+  });
   const eras = await eraRoundTrips(server.origin, tokens.access_token);
   const tokenCounts = toolListTokens({
     ours: (await oursClient.listTools()).tools,
@@ -96,8 +120,9 @@ try {
       hardTimeoutMs: BUSY_HARD_TIMEOUT_MS,
     },
   });
+  console.log(local);
   console.log(eras);
   console.log(tokenCounts);
 } finally {
-  await closeAll(clients, [server, anchor, everything]);
+  await closeAll(clients, [server, devServer, anchor, everything]);
 }
