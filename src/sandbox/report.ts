@@ -4,7 +4,7 @@
  * limits hold whatever the program did to the harness.
  */
 import { z } from "zod";
-import { ERROR_CODES } from "../errors";
+import type { ErrorCode } from "../errors";
 
 export const LOG_LEVELS = ["log", "info", "warn", "error", "debug"] as const;
 
@@ -25,7 +25,8 @@ export const toolCallRecordSchema = z.object({
   tool: z.string(),
   duration_ms: z.number(),
   ok: z.boolean(),
-  error: z.enum(ERROR_CODES).optional(),
+  /** The error code of a failed call (see src/errors.ts); a plain string keeps tools/list short. */
+  error: z.string().optional(),
 });
 
 export const executionReportSchema = z.object({
@@ -39,7 +40,7 @@ export const executionReportSchema = z.object({
 
 export type LogEntry = z.infer<typeof logEntrySchema>;
 export type ExecutionError = z.infer<typeof executionErrorSchema>;
-export type ToolCallRecord = z.infer<typeof toolCallRecordSchema>;
+export type ToolCallRecord = Omit<z.infer<typeof toolCallRecordSchema>, "error"> & { error?: ErrorCode };
 export type ExecutionReport = z.infer<typeof executionReportSchema>;
 
 /** Console entries kept per execution; later ones are counted in a final warning. */
