@@ -29,7 +29,15 @@ const runtime = process.env.SANDBOX_RUNTIME === "off" ? undefined : await startS
 if (runtime) console.log("Programs run in the local sandbox runtime (a separate, supervised process).");
 
 const vars = Object.entries(runtime?.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
-const args = ["dev", "--ip", "127.0.0.1", "--port", process.env.PORT ?? "8787", ...vars, ...process.argv.slice(2)];
+const args = [
+  "dev",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  process.env.PORT ?? "8787",
+  ...vars,
+  ...process.argv.slice(2),
+];
 const dev = spawn(process.execPath, [wrangler, ...args], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", async (code) => {

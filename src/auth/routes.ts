@@ -92,7 +92,11 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
   app.get("/authorize", async (c) => {
     const provider = selectProvider(c.env);
     if (!provider) {
-      return errorPage("Login unavailable", `Unknown IDENTITY_PROVIDER "${readSettings(c.env).identityProvider}".`, 500);
+      return errorPage(
+        "Login unavailable",
+        `Unknown IDENTITY_PROVIDER "${readSettings(c.env).identityProvider}".`,
+        500,
+      );
     }
     let authRequest: AuthRequest;
     try {
