@@ -1,9 +1,10 @@
 /**
  * @module The error model: one coded error, `GatewayError`, for every expected failure, wherever
- * it is raised (the Worker, the session Durable Object, the execution host). Workers RPC keeps an
- * error's name, message and own properties (not its prototype), so a `GatewayError` thrown in the
- * Durable Object arrives in the Worker intact and `asGatewayError` recognises it there. It becomes
- * an `isError` tool result in one place (`mcp/tool-result.ts`). Anything else is a bug and is
+ * it is raised (the Worker, the session Durable Object, the execution host). It crosses RPC as a
+ * value: the session object's methods answer an `Outcome` (`settled`), and the Worker turns a
+ * failed one back into the same `GatewayError` (`unwrap`), so an expected failure is never an
+ * exception thrown across RPC (which the runtime would also log as uncaught). It becomes an
+ * `isError` tool result in one place (`mcp/tool-result.ts`). Anything else is a bug and is
  * reported as `internal_error`.
  */
 
@@ -79,4 +80,24 @@ export function errorInfo(error: unknown): ErrorInfo {
   const known = asGatewayError(error);
   if (known) return { code: known.code, message: known.message };
   return { code: "internal_error", message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A result that crosses RPC: the value, or the expected failure as data. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+/** Runs `work`; an expected failure becomes a failed outcome, anything else (a bug) is thrown. */
+export async function settled<T>(work: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    const known = asGatewayError(error);
+    if (!known) throw error;
+    return { ok: false, error: { code: known.code, message: known.message } };
+  }
+}
+
+/** The outcome's value, or its failure thrown again as the `GatewayError` it was. */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw new GatewayError(outcome.error.code, outcome.error.message);
 }

@@ -6,7 +6,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { renderDeclarations, SANDBOX_PRELUDE } from "../apigen/declarations";
 import { closeMatches, searchTools } from "../apigen/search";
-import { GatewayError } from "../errors";
+import { GatewayError, unwrap } from "../errors";
 import { sessionArgument } from "./session-tools";
 import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
@@ -35,7 +35,7 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
     ({ query, server: only, limit, session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
-        const { apis, failures } = await stub.serverApis(key, only ? [only] : undefined);
+        const { apis, failures } = unwrap(await stub.serverApis(key, only ? [only] : undefined));
         const tools = apis.flatMap((api) => api.tools.map((tool) => ({ ...tool, server: api.server })));
         const hits = searchTools(tools, query, limit ?? 10);
         return structuredResult({
@@ -68,7 +68,7 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
     ({ server: name, tools, session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
-        const { loaded: names, apis, failures } = await stub.serverApis(key, [name]);
+        const { loaded: names, apis, failures } = unwrap(await stub.serverApis(key, [name]));
         if (!names.includes(name)) {
           const suggestions = closeMatches(name, names);
           throw new GatewayError(

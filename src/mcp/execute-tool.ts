@@ -5,7 +5,7 @@
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { GatewayError } from "../errors";
+import { GatewayError, unwrap } from "../errors";
 import { executionReportSchema, type ExecutionReport } from "../sandbox/report";
 import { sessionArgument } from "./session-tools";
 import { sessionOf, type ToolContext } from "./tool-context";
@@ -56,11 +56,13 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
         }
         const { key, stub } = sessionOf(context, session);
         // RPC types cannot express the report's `result: unknown`; the object returns an ExecutionReport.
-        const report = (await stub.execute(key, {
-          code,
-          timeoutMs: timeout_ms ?? limits.timeoutMs,
-          allowedTools: allowed_tools ?? null,
-        })) as unknown as ExecutionReport;
+        const report = unwrap(
+          await stub.execute(key, {
+            code,
+            timeoutMs: timeout_ms ?? limits.timeoutMs,
+            allowedTools: allowed_tools ?? null,
+          }),
+        ) as unknown as ExecutionReport;
         return structuredResult(report, !report.ok);
       }),
   );

@@ -3,7 +3,7 @@
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { GatewayError } from "../errors";
+import { GatewayError, unwrap } from "../errors";
 import { sessionArgument } from "./session-tools";
 import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
@@ -39,10 +39,12 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
     ({ name, url, transport, headers, save, session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
-        const outcome = await stub.loadServer(
-          key,
-          { name, url, transport: transport ?? "auto", headers: headers ?? {} },
-          save ?? false,
+        const outcome = unwrap(
+          await stub.loadServer(
+            key,
+            { name, url, transport: transport ?? "auto", headers: headers ?? {} },
+            save ?? false,
+          ),
         );
         const tools = outcome.api.tools
           .map((tool) => tool.signature.replace(/^mcp\./, ""))
@@ -66,7 +68,7 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
     ({ name, forget, session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
-        const result = await stub.unloadServer(key, name, forget ?? false);
+        const result = unwrap(await stub.unloadServer(key, name, forget ?? false));
         if (!result.unloaded && !result.forgotten) {
           throw new GatewayError(
             "server_not_found",
@@ -102,7 +104,7 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
     ({ session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
-        return structuredResult({ servers: await stub.listServers(key) });
+        return structuredResult({ servers: unwrap(await stub.listServers(key)) });
       }),
   );
 }

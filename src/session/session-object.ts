@@ -5,6 +5,7 @@
  *
  * Every method takes the caller's user id and answers "not found" unless the session was opened
  * for exactly that user; only `open`, or first use of the user's default session, creates one.
+ * Methods that can fail as expected answer an `Outcome` (the failure as data, see errors.ts).
  * Nothing on an execution's path waits for storage: use is recorded in memory (and persisted at
  * most once per `touchPersistMs`), and audit rows are written after the response.
  */
@@ -13,7 +14,7 @@ import type { GeneratedApi } from "../apigen/declarations";
 import { readSettings, type Settings } from "../config";
 import { DEMO_SERVER_NAME, DEMO_SERVER_URL } from "../demo/demo-server";
 import { DownstreamServers, type ServerConfig, type ServerStatus } from "../downstream/servers";
-import { GatewayError } from "../errors";
+import { GatewayError, settled, type Outcome } from "../errors";
 import { CallLedger, ExecutionHost, type SessionPort } from "../sandbox/execution-host";
 import {
   MAX_STATE_KEY_CHARS,
@@ -118,7 +119,8 @@ export class SessionObject extends DurableObject<Env> {
   /** Creates the session (or, for an existing one of the same user, refreshes it). */
   async open(userId: string, handle: string, idleTtlMs: number): Promise<SessionInfo> {
     const existing = this.#row();
-    if (existing && existing.user_id !== userId) throw sessionNotFound(handle);
+    // Objects are named from [userId, handle], so another user's row here would be a bug.
+    if (existing && existing.user_id !== userId) throw new Error("session object belongs to another user");
     const now = Date.now();
     if (!existing) {
       this.#sql.exec(
@@ -166,7 +168,11 @@ export class SessionObject extends DurableObject<Env> {
 
   // ---- Executions ---------------------------------------------------------------------------
 
-  async execute(key: SessionKey, request: ExecuteRequest): Promise<ExecutionReport> {
+  execute(key: SessionKey, request: ExecuteRequest): Promise<Outcome<ExecutionReport>> {
+    return settled(() => this.#execute(key, request));
+  }
+
+  async #execute(key: SessionKey, request: ExecuteRequest): Promise<ExecutionReport> {
     const session = await this.#enter(key);
     const settings = this.#settings();
     const limits = settings.execution;
@@ -218,7 +224,15 @@ export class SessionObject extends DurableObject<Env> {
 
   // ---- Downstream servers -------------------------------------------------------------------
 
-  async loadServer(
+  loadServer(
+    key: SessionKey,
+    config: ServerConfig,
+    save: boolean,
+  ): Promise<Outcome<{ api: GeneratedApi; saved: boolean }>> {
+    return settled(() => this.#loadServer(key, config, save));
+  }
+
+  async #loadServer(
     key: SessionKey,
     config: ServerConfig,
     save: boolean,
@@ -245,36 +259,46 @@ export class SessionObject extends DurableObject<Env> {
     return { api, saved: save };
   }
 
-  async unloadServer(
+  unloadServer(
     key: SessionKey,
     name: string,
     forget: boolean,
-  ): Promise<{ unloaded: boolean; forgotten: boolean }> {
-    await this.#enter(key);
-    const unloaded = (await this.#servers.unload(name)) !== undefined;
-    const forgotten = forget ? await forgetServer(this.env.DB, key.userId, name) : false;
-    return { unloaded, forgotten };
+  ): Promise<Outcome<{ unloaded: boolean; forgotten: boolean }>> {
+    return settled(async () => {
+      await this.#enter(key);
+      const unloaded = (await this.#servers.unload(name)) !== undefined;
+      const forgotten = forget ? await forgetServer(this.env.DB, key.userId, name) : false;
+      return { unloaded, forgotten };
+    });
   }
 
-  async listServers(key: SessionKey): Promise<ServerStatus[]> {
-    await this.#enter(key);
-    return this.#servers.list();
+  listServers(key: SessionKey): Promise<Outcome<ServerStatus[]>> {
+    return settled(async () => {
+      await this.#enter(key);
+      return this.#servers.list();
+    });
   }
 
-  async serverApis(
+  serverApis(
     key: SessionKey,
     names?: string[],
-  ): Promise<{ loaded: string[]; apis: GeneratedApi[]; failures: { name: string; error: string }[] }> {
-    await this.#enter(key);
-    const loaded = this.#servers.names();
-    return { loaded, ...(await this.#servers.apis(names?.filter((name) => loaded.includes(name)))) };
+  ): Promise<
+    Outcome<{ loaded: string[]; apis: GeneratedApi[]; failures: { name: string; error: string }[] }>
+  > {
+    return settled(async () => {
+      await this.#enter(key);
+      const loaded = this.#servers.names();
+      return { loaded, ...(await this.#servers.apis(names?.filter((name) => loaded.includes(name)))) };
+    });
   }
 
   // ---- Session state (also reached by programs through their host) --------------------------
 
-  async stateKeys(key: SessionKey): Promise<string[]> {
-    await this.#enter(key);
-    return this.#state.keys();
+  stateKeys(key: SessionKey): Promise<Outcome<string[]>> {
+    return settled(async () => {
+      await this.#enter(key);
+      return this.#state.keys();
+    });
   }
 
   // ---- Internals ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSettings, type ExecutionLimits } from "../../src/config";
+import { unwrap } from "../../src/errors";
 import { CallLedger, ExecutionHost, type SessionPort } from "../../src/sandbox/execution-host";
 import {
   MAX_STATE_KEY_CHARS,
@@ -26,11 +27,12 @@ async function run(
   code: string,
   options: { timeoutMs?: number; allowedTools?: string[] } = {},
 ): Promise<ExecutionReport> {
-  return (await session().execute(KEY, {
+  const outcome = await session().execute(KEY, {
     code,
     timeoutMs: options.timeoutMs ?? 5_000,
     allowedTools: options.allowedTools ?? null,
-  })) as unknown as ExecutionReport;
+  });
+  return unwrap(outcome) as unknown as ExecutionReport;
 }
 
 /** A session that has nothing: every state and tool call is refused. */
@@ -421,6 +423,6 @@ describe("session state", () => {
         { ...KEY, handle: "s_AAAAAAAAAAAAAAAAAAAAAA" },
         { code: "1", timeoutMs: 1_000, allowedTools: null },
       ),
-    ).rejects.toMatchObject({ name: "GatewayError", code: "session_not_found" });
+    ).resolves.toMatchObject({ ok: false, error: { code: "session_not_found" } });
   });
 });

@@ -22,29 +22,29 @@ describe("idle expiry", () => {
       timeoutMs: 1_000,
       allowedTools: null,
     });
-    expect(stored).toMatchObject({ ok: true });
+    expect(stored).toMatchObject({ ok: true, value: { ok: true } });
     // The alarm is due in 1 ms; it may already have fired by itself, or fire now.
     await new Promise((resolve) => setTimeout(resolve, 20));
     await runDurableObjectAlarm(stub);
     await expect(stub.touch("u_exp")).resolves.toEqual({ found: false });
-    await expect(stub.stateKeys(keyOf("u_exp", handle))).rejects.toMatchObject({
-      name: "GatewayError",
-      code: "session_not_found",
+    await expect(stub.stateKeys(keyOf("u_exp", handle))).resolves.toMatchObject({
+      ok: false,
+      error: { code: "session_not_found" },
     });
     // Reopening under the same name starts empty.
     await stub.open("u_exp", handle, 60_000);
-    await expect(stub.stateKeys(keyOf("u_exp", handle))).resolves.toEqual([]);
+    await expect(stub.stateKeys(keyOf("u_exp", handle))).resolves.toEqual({ ok: true, value: [] });
   });
 
   it("opens the default session on first use and recreates it after expiry", async () => {
     const stub = sessionStub(env, "u_default", "default");
-    await expect(stub.stateKeys(keyOf("u_default", "default", 1))).resolves.toEqual([]);
+    await expect(stub.stateKeys(keyOf("u_default", "default", 1))).resolves.toEqual({ ok: true, value: [] });
     const first = await stub.touch("u_default");
     expect(first).toMatchObject({ found: true, session: { handle: "default" } });
     await new Promise((resolve) => setTimeout(resolve, 20));
     await runDurableObjectAlarm(stub);
     await expect(stub.touch("u_default")).resolves.toEqual({ found: false });
-    await expect(stub.stateKeys(keyOf("u_default", "default"))).resolves.toEqual([]);
+    await expect(stub.stateKeys(keyOf("u_default", "default"))).resolves.toEqual({ ok: true, value: [] });
     await expect(stub.touch("u_default")).resolves.toMatchObject({ found: true });
   });
 
