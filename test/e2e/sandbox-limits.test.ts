@@ -8,9 +8,12 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient, structured } from "../support/mcp-client";
 import { login, type Tokens } from "../support/oauth-login";
+import { startEverything, type RunningServer } from "./support/downstream-servers";
+import { closeAll, startTogether } from "./support/start-together";
 import { loginAndConnect, startDevServer, type DevServer } from "./support/wrangler-dev";
 
 let server: DevServer;
+let everything: RunningServer;
 let tokens: Tokens;
 let client: Client;
 let bystander: Client;
@@ -19,7 +22,7 @@ let bystander: Client;
 const ANSWER_MARGIN_MS = 2_000 + 1_500;
 
 beforeAll(async () => {
-  server = await startDevServer();
+  [server, everything] = await startTogether([startDevServer(), startEverything("streamableHttp")] as const);
   tokens = await login({
     origin: server.origin,
     fetch: (request) => fetch(request),
@@ -36,11 +39,15 @@ beforeAll(async () => {
     arguments: { code: "await state.set('kept', 'yes')" },
   });
   expect(structured(stored)).toMatchObject({ ok: true });
+  const saved = await client.callTool({
+    name: "load_mcp_server",
+    arguments: { name: "everything", url: everything.url, save: true },
+  });
+  expect(structured(saved)).toMatchObject({ name: "everything", saved: true });
 });
 
 afterAll(async () => {
-  await Promise.all([client?.close(), bystander?.close()]);
-  await server?.stop();
+  await closeAll([client, bystander], [server, everything]);
 });
 
 interface Report {
@@ -67,12 +74,19 @@ async function answeredMeanwhile<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
+/** The next program runs, and the session's state and saved server are all still there. */
 async function stillWorks(): Promise<void> {
   const after = await client.callTool({
     name: "execute_code",
-    arguments: { code: "return [7, await state.get('kept')]" },
+    arguments: {
+      code: "return [7, await state.get('kept'), await mcp.everything.echo({ message: 'kept' })]",
+    },
   });
-  expect(structured(after)).toMatchObject({ ok: true, result: [7, "yes"] });
+  expect(structured(after)).toMatchObject({ ok: true, result: [7, "yes", "Echo: kept"] });
+  const listed = structured<{ servers: { name: string; saved: boolean }[] }>(
+    await client.callTool({ name: "list_mcp_servers", arguments: {} }),
+  );
+  expect(listed.servers).toContainEqual(expect.objectContaining({ name: "everything", saved: true }));
 }
 
 describe("native work the guard cannot see", () => {
