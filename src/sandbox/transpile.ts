@@ -71,19 +71,7 @@ export function transpile(source: string, guardName: string): TranspileResult {
       node.type === "ExportDefaultDeclaration" ||
       node.type === "ExportAllDeclaration",
   );
-  if (moduleSyntax) {
-    const { line, column } = positionOf(js, moduleSyntax.start);
-    return {
-      ok: false,
-      error: {
-        name: "SyntaxError",
-        message:
-          "import and export statements are not available in the sandbox: use the global `mcp`, `callMCPTool`, `state` and `console` instead",
-        line,
-        column,
-      },
-    };
-  }
+  if (moduleSyntax) return refusedAt(js, moduleSyntax, "import and export statements are");
 
   const insertions: Insertion[] = [];
   const guard = `${guardName}();`;
@@ -111,19 +99,7 @@ export function transpile(source: string, guardName: string): TranspileResult {
     ArrowFunctionExpression: (node) => guardFunctionBody(node, insertions, guard),
   });
 
-  if (moduleAccess) {
-    const { line, column } = positionOf(js, moduleAccess.start);
-    return {
-      ok: false,
-      error: {
-        name: "SyntaxError",
-        message:
-          "import() and import.meta are not available in the sandbox: use the global `mcp`, `callMCPTool`, `state` and `console` instead",
-        line,
-        column,
-      },
-    };
-  }
+  if (moduleAccess) return refusedAt(js, moduleAccess, "import() and import.meta are");
 
   if (!hasTopLevelReturn) {
     const last = program.body.at(-1);
@@ -176,6 +152,20 @@ function applyInsertions(source: string, insertions: Insertion[]): string {
     cursor = at;
   }
   return out + source.slice(cursor);
+}
+
+/** A SyntaxError at `node` for what the sandbox does not offer. */
+function refusedAt(js: string, node: Node, what: string): TranspileFailure {
+  const { line, column } = positionOf(js, node.start);
+  return {
+    ok: false,
+    error: {
+      name: "SyntaxError",
+      message: `${what} not available in the sandbox: use the global \`mcp\`, \`callMCPTool\`, \`state\` and \`console\` instead`,
+      line,
+      column,
+    },
+  };
 }
 
 function positionOf(source: string, offset: number): { line: number; column: number } {
