@@ -28,14 +28,17 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const runtime = process.env.SANDBOX_RUNTIME === "off" ? undefined : await startSandboxRuntime();
 if (runtime) console.log("Programs run in the local sandbox runtime (a separate, supervised process).");
 
-const vars = Object.entries(runtime?.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
+// The runtime's address and token come from a private file, never the command line (which any
+// local user can read); naming env files makes wrangler read them instead of .dev.vars, so
+// .dev.vars is named too.
+const envFiles = runtime ? ["--env-file", ".dev.vars", "--env-file", runtime.envFile] : [];
 const args = [
   "dev",
   "--ip",
   "127.0.0.1",
   "--port",
   process.env.PORT ?? "8787",
-  ...vars,
+  ...envFiles,
   ...process.argv.slice(2),
 ];
 const dev = spawn(process.execPath, [wrangler, ...args], { cwd: root, env, stdio: "inherit" });

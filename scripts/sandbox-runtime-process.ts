@@ -4,6 +4,9 @@
  * end-to-end tests, the benchmarks and the conformance harness.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const SUPERVISOR = fileURLToPath(new URL("./sandbox-runtime.ts", import.meta.url));
@@ -11,6 +14,11 @@ const SUPERVISOR = fileURLToPath(new URL("./sandbox-runtime.ts", import.meta.url
 export interface SandboxRuntimeProcess {
   /** `SANDBOX_RUNTIME_URL`, `SANDBOX_RUNTIME_TOKEN` and `SANDBOX_RUNTIME_CONTROL_URL`. */
   vars: Record<string, string>;
+  /**
+   * The same vars in a dotenv file only this user can read, for `wrangler dev --env-file`: the
+   * token never appears on a command line (world-readable in /proc). Removed by `stop`.
+   */
+  envFile: string;
   /** Everything the supervisor and its runtime printed so far. */
   output: () => string;
   stop: () => Promise<void>;
@@ -42,13 +50,29 @@ export async function startSandboxRuntime(): Promise<SandboxRuntimeProcess> {
       reject(new Error(`the sandbox runtime did not start (exit ${code}):\n${output}`)),
     );
   });
-  return {
-    vars: {
-      SANDBOX_RUNTIME_URL: ready.url,
-      SANDBOX_RUNTIME_TOKEN: ready.token,
-      SANDBOX_RUNTIME_CONTROL_URL: ready.controlUrl,
+  const vars = {
+    SANDBOX_RUNTIME_URL: ready.url,
+    SANDBOX_RUNTIME_TOKEN: ready.token,
+    SANDBOX_RUNTIME_CONTROL_URL: ready.controlUrl,
+  };
+  const directory = mkdtempSync(join(tmpdir(), "mir-runtime-vars-"));
+  const envFile = join(directory, ".env");
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(""),
+    {
+      mode: 0o600,
     },
+  );
+  return {
+    vars,
+    envFile,
     output: () => output,
-    stop,
+    stop: async () => {
+      rmSync(directory, { recursive: true, force: true });
+      await stop();
+    },
   };
 }

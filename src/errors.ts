@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   "tool_failed",
   // A running program.
   "execution_finished",
+  /** A tool call still under way when its execution ended (the program did not await it). */
+  "unfinished",
   "state_limit",
   // A bug.
   "internal_error",

@@ -57,24 +57,63 @@ export const MAX_NAME_CHARS = 128;
 /** How much of a refused name the record keeps. */
 const RECORDED_NAME_CHARS = 64;
 
+/** Calls kept in the report; later ones are only counted (`tool_calls_omitted`). */
+export const MAX_TOOL_CALL_RECORDS = 200;
+
 /**
  * The calls of one execution. The executor sets the deadline when the program starts, and closes
- * the ledger when the execution ends, after which nothing is started.
+ * the ledger when the execution ends, after which nothing is started. A call is recorded when it
+ * is admitted, so one the program never awaited is in the report too (`unfinished`).
  */
 export class CallLedger {
   readonly records: ToolCallRecord[] = [];
+  /** Calls beyond MAX_TOOL_CALL_RECORDS, counted but not kept. */
+  omitted = 0;
   /** Epoch ms after which nothing more is started. */
   deadline = Number.POSITIVE_INFINITY;
   closed = false;
+  /** Every tool call the program made, refused ones included. */
+  attempts = 0;
+  /** Tool calls sent downstream. */
   started = 0;
   stateOperations = 0;
   /** Tool calls started and state changed: a run with none can be repeated without effect. */
   sideEffects = 0;
+  readonly #pending = new Map<ToolCallRecord, number>();
 
-  /** Ends the execution and returns its calls. */
-  close(): ToolCallRecord[] {
-    this.closed = true;
-    return this.records;
+  /** Keeps a record (or counts it past the cap); `startedAt` marks one whose call is under way. */
+  add(record: ToolCallRecord, startedAt?: number): void {
+    if (this.closed) return;
+    if (this.records.length >= MAX_TOOL_CALL_RECORDS) {
+      this.omitted++;
+      return;
+    }
+    this.records.push(record);
+    if (startedAt !== undefined) this.#pending.set(record, startedAt);
+  }
+
+  /** Completes a record added with `startedAt` (unless the execution has ended). */
+  finish(record: ToolCallRecord, ok: boolean, code?: ErrorCode): void {
+    const startedAt = this.#pending.get(record);
+    if (this.closed || startedAt === undefined) return;
+    this.#pending.delete(record);
+    record.duration_ms = Date.now() - startedAt;
+    record.ok = ok;
+    if (code) record.error = code;
+  }
+
+  /** Ends the execution: calls still under way are reported `unfinished`. */
+  close(): { records: ToolCallRecord[]; omitted: number } {
+    if (!this.closed) {
+      const now = Date.now();
+      for (const [record, startedAt] of this.#pending) {
+        record.duration_ms = now - startedAt;
+        record.error = "unfinished";
+      }
+      this.#pending.clear();
+      this.closed = true;
+    }
+    return { records: this.records, omitted: this.omitted };
   }
 }
 
@@ -107,22 +146,17 @@ export class ExecutionHost extends RpcTarget {
     const started = Date.now();
     const ledger = this.#ledger;
     const policy = this.#policy;
-    const record = (name: string, ok: boolean, code?: ErrorCode) => {
-      if (ledger.closed) return;
-      ledger.records.push({
-        server: recordedName(server),
-        tool: name,
-        duration_ms: Date.now() - started,
-        ok,
-        ...(code ? { error: code } : {}),
-      });
-    };
     const refuse = (code: ErrorCode, message: string): Refusal => {
-      record(recordedName(tool), false, code);
+      ledger.add({ server: recordedName(server), tool: recordedName(tool), duration_ms: 0, ok: false, error: code });
       return refusal(code, message);
     };
 
     if (ledger.closed) return refusal("execution_finished", "the execution has finished");
+    // Refused calls count too: a flood of calls is refused cheaply once the budget is spent.
+    if (++ledger.attempts > 2 * policy.maxToolCalls) {
+      ledger.omitted++;
+      return refusal("limit_exceeded", `an execution makes at most ${policy.maxToolCalls} tool calls`);
+    }
     if (typeof server !== "string" || typeof tool !== "string") {
       return refuse("invalid_arguments", "server and tool names must be strings");
     }
@@ -157,6 +191,8 @@ export class ExecutionHost extends RpcTarget {
 
     ledger.started++;
     ledger.sideEffects++;
+    const record: ToolCallRecord = { server, tool, duration_ms: 0, ok: false };
+    ledger.add(record, started);
     let result: ToolCallResult;
     try {
       result = await this.#port.callTool({
@@ -169,19 +205,20 @@ export class ExecutionHost extends RpcTarget {
     } catch (error) {
       result = { ok: false, tool, error: errorInfo(error) };
     }
+    record.tool = result.tool;
     if (!result.ok) {
-      record(result.tool, false, result.error.code);
+      ledger.finish(record, false, result.error.code);
       return refusal(result.error.code, result.error.message);
     }
     const resultJson = JSON.stringify(result.value ?? null);
     if (resultJson.length > policy.maxToolResultChars) {
-      record(result.tool, false, "limit_exceeded");
+      ledger.finish(record, false, "limit_exceeded");
       return refusal(
         "limit_exceeded",
         `${server}.${result.tool} returned ${resultJson.length} characters of JSON; a program receives at most ${policy.maxToolResultChars}`,
       );
     }
-    record(result.tool, true);
+    ledger.finish(record, true);
     return { ok: true, resultJson };
   }
 

@@ -31,6 +31,8 @@ export interface ExecutionRequest {
 
 /** Grace after the deadline before the host stops waiting for an isolate that does not answer. */
 export const HOST_GRACE_MS = 2_000;
+/** A run lost to a stopped runtime is repeated only with at least this much of its deadline left. */
+const MIN_REPEAT_MS = 250;
 /** Session state operations one execution may make (on top of its tool calls). */
 export const MAX_STATE_OPERATIONS = 10_000;
 export const MAX_STATE_KEY_CHARS = 256;
@@ -53,7 +55,13 @@ export async function runExecution(
 ): Promise<ExecutionReport> {
   const started = Date.now();
   const outcome = await runProgram(runtime, request, host, ledger);
-  return { ...outcome, duration_ms: Date.now() - started, tool_calls: ledger.close() };
+  const { records, omitted } = ledger.close();
+  return {
+    ...outcome,
+    duration_ms: Date.now() - started,
+    tool_calls: records,
+    ...(omitted > 0 ? { tool_calls_omitted: omitted } : {}),
+  };
 }
 
 async function runProgram(
@@ -67,8 +75,10 @@ async function runProgram(
   if (!transpiled.ok) return { ok: false, result: null, logs: [], error: transpiled.error };
   const modules = isolateModules(transpiled.body, guardName);
   const first = await runOnce(runtime, request, modules, host, ledger);
-  if (first.repeatable && ledger.sideEffects === 0) {
-    return (await runOnce(runtime, request, modules, host, ledger)).outcome;
+  // Run again only what had no effect, and only within the deadline the first run started with.
+  const remaining = ledger.deadline - Date.now();
+  if (first.repeatable && ledger.sideEffects === 0 && remaining >= MIN_REPEAT_MS) {
+    return (await runOnce(runtime, request, modules, host, ledger, remaining)).outcome;
   }
   return first.outcome;
 }
@@ -79,6 +89,7 @@ async function runOnce(
   modules: Record<string, string>,
   host: ExecutionHost,
   ledger: CallLedger,
+  timeLeftMs = request.timeoutMs,
 ): Promise<{ outcome: ProgramOutcome; repeatable: boolean }> {
   const { limits, timeoutMs } = request;
   try {
@@ -91,24 +102,26 @@ async function runOnce(
   const program = {
     mainModule: MAIN_MODULE,
     modules,
-    cpuMs: timeoutMs,
-    subRequests: limits.maxToolCalls + MAX_STATE_OPERATIONS,
+    cpuMs: timeLeftMs,
+    // Refused tool calls reach the host too, up to twice the budget (execution-host.ts).
+    subRequests: 2 * limits.maxToolCalls + MAX_STATE_OPERATIONS,
   };
   const options = {
-    timeoutMs,
+    timeoutMs: timeLeftMs,
+    deadlineMs: timeoutMs,
     maxResultChars: limits.maxResultChars,
     maxLogChars: limits.maxLogChars,
     maxLogEntries: MAX_LOG_ENTRIES,
     maxToolArgsChars: limits.maxToolArgsChars,
     maxStateValueChars: MAX_STATE_VALUE_CHARS,
-    tickBudget: timeoutMs * TICKS_PER_MS,
+    tickBudget: timeLeftMs * TICKS_PER_MS,
   };
 
   const startedAt = Date.now();
-  ledger.deadline = startedAt + timeoutMs;
+  if (ledger.deadline === Number.POSITIVE_INFINITY) ledger.deadline = startedAt + timeoutMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hostDeadline = new Promise<"deadline">((resolve) => {
-    timer = setTimeout(() => resolve("deadline"), timeoutMs + HOST_GRACE_MS);
+    timer = setTimeout(() => resolve("deadline"), timeLeftMs + HOST_GRACE_MS);
   });
   try {
     const reply = await Promise.race([runtime.run(program, options, host), hostDeadline]);

@@ -121,7 +121,7 @@ export function remoteRuntime(settings: SandboxRuntimeSettings): SandboxRuntime 
       return {
         kind: "stopped",
         message:
-          "The local sandbox runtime stopped while this program ran (another program stalled or crashed it); it was restarted, so run the program again",
+          "The local sandbox runtime stopped while this program ran: it had stopped answering (this program or another one running beside it stalled it) and was restarted",
       };
     },
 

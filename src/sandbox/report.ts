@@ -36,6 +36,8 @@ export const executionReportSchema = z.object({
   error: executionErrorSchema.optional(),
   duration_ms: z.number(),
   tool_calls: z.array(toolCallRecordSchema),
+  /** Calls beyond the 200 kept in `tool_calls`. */
+  tool_calls_omitted: z.number().int().optional(),
 });
 
 export type LogEntry = z.infer<typeof logEntrySchema>;

@@ -18,7 +18,10 @@ export interface IsolateProgram {
 
 /** The harness's `execute` options (see isolate/harness.isolate.js). */
 export interface HarnessOptions {
+  /** Time the program has from now. */
   timeoutMs: number;
+  /** The deadline as set by the caller, for messages (more than `timeoutMs` on a repeated run). */
+  deadlineMs: number;
   maxResultChars: number;
   maxLogChars: number;
   maxToolArgsChars: number;

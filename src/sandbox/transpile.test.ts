@@ -27,6 +27,12 @@ describe("transpile", () => {
     expect(body("const f = (x) => ({ x })")).toBe("const f = (x) => {G();return ({ x })}");
   });
 
+  it("guards class static blocks and field initialisers", () => {
+    expect(body("class A { static { f() } x = g(); static y = 1; z; }")).toBe(
+      "class A { static {G(); f() } x = (G(), g()); static y = (G(), 1); z; }",
+    );
+  });
+
   it("closes nested wrappers in the right order", () => {
     expect(body("x => y => x + y")).toBe("return (x => {G();return y => {G();return x + y}});");
     expect(body("while (a) while (b) c();")).toBe("while (a) {G();while (b) {G();c();}}");

@@ -3,7 +3,8 @@
  *
  * Types are stripped by sucrase (which keeps line numbers), then acorn parses the result so that
  * we can (1) make the last expression the return value, and (2) inject a deadline guard at the
- * top of every loop body and function body. The guard is what stops a busy loop in local
+ * top of every loop body, function body and class static block, and before every class field
+ * initialiser. The guard is what stops a busy loop in local
  * workerd, which enforces no CPU limit; production also sets `limits.cpuMs`.
  * Every insertion is made without adding a newline, so line numbers stay those of the model's code.
  */
@@ -97,6 +98,17 @@ export function transpile(source: string, guardName: string): TranspileResult {
     FunctionDeclaration: (node) => guardFunctionBody(node, insertions, guard),
     FunctionExpression: (node) => guardFunctionBody(node, insertions, guard),
     ArrowFunctionExpression: (node) => guardFunctionBody(node, insertions, guard),
+    // Class bodies run code outside any function body: static blocks, and field initialisers
+    // (an implicit constructor has no body to guard).
+    StaticBlock: (node) => {
+      insertions.push({ at: js.indexOf("{", node.start) + 1, text: guard, order: 0 });
+    },
+    PropertyDefinition: (node) => {
+      const value = (node as Node & { value: Node | null }).value;
+      if (!value) return;
+      insertions.push({ at: value.start, text: `(${guardName}(), `, order: 1 });
+      insertions.push({ at: value.end, text: ")", order: -1 });
+    },
   });
 
   if (moduleAccess) return refusedAt(js, moduleAccess, "import() and import.meta are");

@@ -39,7 +39,7 @@ export async function auditOf(
     ok: report.ok,
     errorName: report.error?.name ?? null,
     durationMs: Math.round(report.duration_ms),
-    toolCalls: report.tool_calls.length,
+    toolCalls: report.tool_calls.length + (report.tool_calls_omitted ?? 0),
     createdAt,
   };
 }

@@ -17,6 +17,7 @@ let armed = false;
 let dead = false;
 let deadline = Number.POSITIVE_INFINITY;
 let tickBudget = Number.POSITIVE_INFINITY;
+/** The deadline as the program's caller set it, for the error's message. */
 let timeoutMs = 0;
 let ticks = 0;
 
@@ -34,13 +35,14 @@ objectFreeze(TimeoutError);
 
 /**
  * Starts the budget; only the first call counts, so the program cannot re-arm it.
- * @param {number} ms
+ * @param {number} ms time left from now
  * @param {number} maxTicks
+ * @param {number} [labelMs] the deadline as set (a run repeated after a runtime restart has less left)
  */
-export function arm(ms, maxTicks) {
+export function arm(ms, maxTicks, labelMs = ms) {
   if (armed) return;
   armed = true;
-  timeoutMs = ms;
+  timeoutMs = labelMs;
   deadline = dateNow() + ms;
   tickBudget = maxTicks;
 }

@@ -31,12 +31,13 @@ import {
   setTimer,
   StringCtor,
 } from "./intrinsics.isolate.js";
-import { MAX_VALUES, toBoundedJson, toLogText } from "./serialize.isolate.js";
+import { Budget, MAX_VALUES, toBoundedJson, toLogText } from "./serialize.isolate.js";
 import program from "./program.js";
 
 /**
  * @typedef {object} HarnessOptions
- * @property {number} timeoutMs
+ * @property {number} timeoutMs time the program has from now
+ * @property {number} deadlineMs the deadline as set, for messages
  * @property {number} maxResultChars
  * @property {number} maxLogChars
  * @property {number} maxToolArgsChars
@@ -62,6 +63,10 @@ import program from "./program.js";
  */
 
 const LEVELS = ["log", "info", "warn", "error", "debug"];
+/** Host calls (tool and state) in flight at once; more wait their turn inside the isolate. */
+const MAX_CALLS_IN_FLIGHT = 32;
+/** Values all of an execution's console output may visit, together. */
+const MAX_LOG_VALUES = 5 * MAX_VALUES;
 const MAX_ERROR_NAME_CHARS = 256;
 const MAX_ERROR_MESSAGE_CHARS = 8_192;
 const PROGRAM_LINE = /program\.js:(\d+):\d+/;
@@ -100,6 +105,7 @@ defineProperty(StateError.prototype, "name", { value: "StateError" });
  * @param {number} maxEntries
  */
 function logCollector(maxChars, maxEntries) {
+  const budget = new Budget(MAX_LOG_VALUES);
   let json = "";
   let used = 0;
   let entries = 0;
@@ -119,7 +125,7 @@ function logCollector(maxChars, maxEntries) {
       let exact = true;
       for (let index = 0; index < args.length; index++) {
         if (index > 0) message += " ";
-        const piece = toLogText(args[index], room - message.length + 1);
+        const piece = toLogText(args[index], room - message.length + 1, budget);
         message += piece.json;
         if (!piece.complete) {
           exact = typeof args[index] === "string";
@@ -237,6 +243,83 @@ function installConsole(logs) {
   }
 }
 
+/**
+ * At most `max` host calls in flight; the rest wait in arrival order, in a list of null-prototype
+ * nodes (no array or Map method the program could have replaced). Past the deadline a call is
+ * refused here, without reaching the host. A flood of calls thus costs the session object no more
+ * than `max` at a time, and nothing after the deadline.
+ * @param {number} max
+ */
+function callGate(max) {
+  let inFlight = 0;
+  /** @typedef {{ start: () => void; refuse: () => void; next: QueuedCall | null }} QueuedCall */
+  /** @type {QueuedCall | null} */
+  let head = null;
+  /** @type {QueuedCall | null} */
+  let tail = null;
+  /** Hands the finished call's slot to the next waiting one (refusing those past the deadline). */
+  const release = () => {
+    for (;;) {
+      const next = head;
+      if (next === null) {
+        inFlight--;
+        return;
+      }
+      head = next.next;
+      if (head === null) tail = null;
+      if (!expired()) {
+        next.start();
+        return;
+      }
+      next.refuse();
+    }
+  };
+  /**
+   * @template T
+   * @param {() => Promise<T>} work
+   * @returns {Promise<T>}
+   */
+  return (work) =>
+    new PromiseCtor((resolve, reject) => {
+      if (expired()) {
+        reject(timeoutError());
+        return;
+      }
+      const start = () => {
+        try {
+          // Through an async function: the host's RPC promise becomes a native one.
+          promiseThen(
+            (async () => work())(),
+            (value) => {
+              release();
+              resolve(value);
+            },
+            (error) => {
+              release();
+              reject(error);
+            },
+          );
+        } catch (error) {
+          release();
+          reject(error);
+        }
+      };
+      if (inFlight < max) {
+        inFlight++;
+        start();
+        return;
+      }
+      /** @type {QueuedCall} */
+      const node = objectCreate(null);
+      node.start = start;
+      node.refuse = () => reject(timeoutError());
+      node.next = null;
+      if (tail === null) head = node;
+      else tail.next = node;
+      tail = node;
+    });
+}
+
 // The two functions below are async, and await the host's reply: V8's async stack traces then
 // keep the program's frame, so an error carries the line of the program's call.
 
@@ -266,13 +349,15 @@ const settleCall = async (outcome) => {
 /**
  * @param {Host} host
  * @param {HarnessOptions} options
+ * @param {ReturnType<typeof callGate>} gate
  */
-function installState(host, options) {
+function installState(host, options, gate) {
   const state = objectFreeze({
     /** @param {unknown} key */
     get: (key) =>
-      settle(host.stateGet(StringCtor(key)), (outcome) =>
-        typeof outcome.json === "string" ? jsonParse(outcome.json) : undefined,
+      settle(
+        gate(() => host.stateGet(StringCtor(key))),
+        (outcome) => (typeof outcome.json === "string" ? jsonParse(outcome.json) : undefined),
       ),
     /**
      * @param {unknown} key
@@ -289,11 +374,24 @@ function installState(host, options) {
           ),
         );
       }
-      return settle(host.stateSet(name, converted.json), () => undefined);
+      return settle(
+        gate(() => host.stateSet(name, converted.json)),
+        () => undefined,
+      );
     },
     /** @param {unknown} key */
-    delete: (key) => settle(host.stateDelete(StringCtor(key)), (outcome) => outcome.value === true),
-    keys: () => settle(host.stateKeys(), (outcome) => outcome.value),
+    delete: (key) => {
+      const name = StringCtor(key);
+      return settle(
+        gate(() => host.stateDelete(name)),
+        (outcome) => outcome.value === true,
+      );
+    },
+    keys: () =>
+      settle(
+        gate(() => host.stateKeys()),
+        (outcome) => outcome.value,
+      ),
   });
   defineProperty(globalThis, "state", { value: state, enumerable: true });
 }
@@ -301,8 +399,9 @@ function installState(host, options) {
 /**
  * @param {Host} host
  * @param {HarnessOptions} options
+ * @param {ReturnType<typeof callGate>} gate
  */
-function installMcp(host, options) {
+function installMcp(host, options, gate) {
   /**
    * @param {string} server
    * @param {string} tool
@@ -319,7 +418,7 @@ function installMcp(host, options) {
         ),
       );
     }
-    return settleCall(host.callTool(server, tool, converted.json));
+    return settleCall(gate(() => host.callTool(server, tool, converted.json)));
   };
   /** Per-server proxies, in a null-prototype record (Map methods could have been replaced). */
   const servers = /** @type {Record<string, object>} */ (objectCreate(null));
@@ -371,17 +470,33 @@ function replyJson(ok, result, logs, error) {
   return `{"ok":${ok ? "true" : "false"},"result":${result},"logs":${logs}${error === undefined ? "" : `,"error":${error}`}}`;
 }
 
+/** `execute` runs once per isolate: the program cannot start the harness again. */
+let executed = false;
+
+/**
+ * Globals the program must not have. `process.getBuiltinModule` (present even without Node.js
+ * compatibility) is an `import()` the transpiler cannot see: it would hand the program
+ * `cloudflare:workers` (this isolate's own entrypoints) and `cloudflare:sockets`.
+ */
+function removeEscapeHatches() {
+  defineProperty(globalThis, "process", { value: undefined, writable: false, configurable: false });
+}
+
 export default class Sandbox extends WorkerEntrypoint {
   /**
    * @param {HarnessOptions} options
    * @param {Host} host
    */
   execute(options, host) {
+    if (executed) throw new TypeError("the sandbox runs one program");
+    executed = true;
+    removeEscapeHatches();
     const logs = logCollector(options.maxLogChars, options.maxLogEntries);
+    const gate = callGate(MAX_CALLS_IN_FLIGHT);
     installConsole(logs);
-    installState(host, options);
-    installMcp(host, options);
-    arm(options.timeoutMs, options.tickBudget);
+    installState(host, options, gate);
+    installMcp(host, options, gate);
+    arm(options.timeoutMs, options.tickBudget, options.deadlineMs);
     return new PromiseCtor((resolve) => {
       let settled = false;
       /**

@@ -1,8 +1,10 @@
 // @ts-check
 /**
  * @module Bounded conversion of any value to JSON text, for results, logs, state values and tool
- * arguments. It writes at most `maxChars` characters and visits at most `maxNodes` values, so a
- * 128 MB typed array, a 20 MB string or a proxy with a billion keys costs only the budget; it uses
+ * arguments. It writes at most `maxChars` characters and visits at most as many values as its
+ * budget has left (a budget can be shared, so all of an execution's console output together has
+ * one), so a 128 MB typed array, a 20 MB string or a proxy with a billion keys costs only the
+ * budget; it stops with the deadline's `TimeoutError` once the deadline has passed; it uses
  * only the built-ins captured before the program ran; and it never throws (a getter that throws
  * becomes "[Unreadable: …]"), except for the deadline guard's `TimeoutError`, which code of the
  * program (a getter, `toJSON`, a proxy trap) may raise while being converted and which must end
@@ -43,10 +45,24 @@ import {
   weakSetHas,
   WeakSetCtor,
 } from "./intrinsics.isolate.js";
-import { TimeoutError } from "./guard.isolate.js";
+import { expired, timeoutError, TimeoutError } from "./guard.isolate.js";
 
 const MAX_DEPTH = 64;
-const DEFAULT_MAX_NODES = 200_000;
+/** Values one conversion visits at most, unless it is given a shared budget. */
+export const MAX_VALUES = 200_000;
+/** How often (in values) the deadline is checked: a power of two minus one, used as a mask. */
+const DEADLINE_EVERY = 1023;
+
+/** Values still to visit; shared by conversions that draw on one budget. */
+export class Budget {
+  valuesLeft = 0;
+  visited = 0;
+
+  /** @param {number} values */
+  constructor(values) {
+    this.valuesLeft = values;
+  }
+}
 
 /**
  * `complete` is false when a budget ran out; `json` is then a cut prefix, not valid JSON, and
@@ -60,31 +76,29 @@ const FULL = Symbol("full");
 /**
  * @param {unknown} value
  * @param {number} maxChars
- * @param {number} [maxNodes]
+ * @param {Budget} [budget] values it may visit; a fresh one of MAX_VALUES when not given
  * @returns {BoundedJson}
  */
-export function toBoundedJson(value, maxChars, maxNodes = DEFAULT_MAX_NODES) {
-  const writer = new Writer(maxChars, maxNodes);
+export function toBoundedJson(value, maxChars, budget = new Budget(MAX_VALUES)) {
+  const writer = new Writer(maxChars, budget);
   try {
     writer.value(value, 0, "top");
     return { json: writer.out, complete: true };
   } catch (error) {
     if (error !== FULL) throw error;
-    const limit = writer.nodesLeft < 0 ? "values" : "chars";
+    const limit = budget.valuesLeft < 0 ? "values" : "chars";
     return { json: stringSlice(writer.out, 0, maxChars), complete: false, limit };
   }
 }
-
-/** How many values one conversion visits at most. */
-export const MAX_VALUES = DEFAULT_MAX_NODES;
 
 /**
  * A value for a log line: strings as they are, Errors as `Name: message`, the rest as JSON.
  * @param {unknown} value
  * @param {number} maxChars
+ * @param {Budget} [budget]
  * @returns {BoundedJson}
  */
-export function toLogText(value, maxChars) {
+export function toLogText(value, maxChars, budget) {
   if (typeof value === "string") {
     return value.length <= maxChars
       ? { json: value, complete: true }
@@ -94,7 +108,7 @@ export function toLogText(value, maxChars) {
     const text = `${readName(value)}: ${readMessage(value)}`;
     return toLogText(text, maxChars);
   }
-  return toBoundedJson(value, maxChars);
+  return toBoundedJson(value, maxChars, budget);
 }
 
 /** @param {object} error */
@@ -126,16 +140,24 @@ function readMessage(error) {
 class Writer {
   out = "";
   maxChars = 0;
-  nodesLeft = 0;
+  /** @type {Budget} */
+  budget;
   seen = new WeakSetCtor();
 
   /**
    * @param {number} maxChars
-   * @param {number} maxNodes
+   * @param {Budget} budget
    */
-  constructor(maxChars, maxNodes) {
+  constructor(maxChars, budget) {
     this.maxChars = maxChars;
-    this.nodesLeft = maxNodes;
+    this.budget = budget;
+  }
+
+  /** Counts one visited value; past the budget the conversion stops, past the deadline it ends. */
+  visit() {
+    const budget = this.budget;
+    if (--budget.valuesLeft < 0) throw FULL;
+    if ((++budget.visited & DEADLINE_EVERY) === 0 && expired()) throw timeoutError();
   }
 
   /** @param {string} text */
@@ -160,7 +182,7 @@ class Writer {
    * @returns {boolean}
    */
   value(value, depth, where) {
-    if (--this.nodesLeft < 0) throw FULL;
+    this.visit();
     switch (typeof value) {
       case "undefined":
         if (where === "property") return false;
@@ -306,12 +328,12 @@ class Writer {
       const pair = /** @type {[unknown, unknown]} */ (step.value);
       const key = pair[0];
       const entry = pair[1];
-      if (--this.nodesLeft < 0) throw FULL;
+      this.visit();
       const mark = this.out.length;
       if (!first) this.write(",");
       if (typeof key === "string") this.string(key);
       else {
-        const keyJson = toBoundedJson(key, this.maxChars - this.out.length);
+        const keyJson = toBoundedJson(key, this.maxChars - this.out.length, this.budget);
         if (!keyJson.complete) throw FULL;
         this.string(keyJson.json);
       }
@@ -346,7 +368,7 @@ class Writer {
     this.write("[");
     const length = typedArrayLength(bytes);
     for (let index = 0; index < length; index++) {
-      if (--this.nodesLeft < 0) throw FULL;
+      this.visit();
       this.write(index > 0 ? `,${bytes[index]}` : `${bytes[index]}`);
     }
     this.write("]");

@@ -76,9 +76,9 @@ export async function startDevServer(
         DEMO_SERVER: "on",
         ...options.vars,
       },
-      moreVars: starting.then((started) => {
+      envFile: starting.then((started) => {
         runtime = started;
-        return started?.vars ?? {};
+        return started?.envFile;
       }),
     });
     return {
@@ -96,6 +96,12 @@ export async function startDevServer(
   }
 }
 
+/** `--env-file` for a given file (then wrangler reads only it, not .dev.vars, so tests are hermetic). */
+async function envFileArgs(envFile: Promise<string | undefined> | undefined): Promise<string[]> {
+  const path = await envFile;
+  return path ? ["--env-file", path] : [];
+}
+
 /**
  * Any Worker under `wrangler dev`: `config` is a wrangler config path relative to the project root
  * (without it, wrangler uses our wrangler.jsonc), `migrate` applies its D1 migrations first, and the
@@ -105,8 +111,8 @@ export async function startWranglerDev(options: {
   config?: string;
   migrate?: boolean;
   vars?: Record<string, string>;
-  /** Vars known only later (awaited after the migrations). */
-  moreVars?: Promise<Record<string, string>>;
+  /** A private dotenv file of more vars (secrets off the command line), known only later. */
+  envFile?: Promise<string | undefined>;
   /** An existing --persist-to directory, kept when the server stops. */
   state?: string;
 }): Promise<WranglerDev> {
@@ -142,10 +148,8 @@ export async function startWranglerDev(options: {
       "--show-interactive-dev-session=false",
       "--inspector-port",
       String(await freePort()),
-      ...Object.entries({ ...(await options.moreVars), ...options.vars }).flatMap(([key, value]) => [
-        "--var",
-        `${key}:${value}`,
-      ]),
+      ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+      ...(await envFileArgs(options.envFile)),
     ],
     { cwd: PROJECT_ROOT, env: quietEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
