@@ -147,7 +147,13 @@ export class ExecutionHost extends RpcTarget {
     const ledger = this.#ledger;
     const policy = this.#policy;
     const refuse = (code: ErrorCode, message: string): Refusal => {
-      ledger.add({ server: recordedName(server), tool: recordedName(tool), duration_ms: 0, ok: false, error: code });
+      ledger.add({
+        server: recordedName(server),
+        tool: recordedName(tool),
+        duration_ms: 0,
+        ok: false,
+        error: code,
+      });
       return refusal(code, message);
     };
 
