@@ -55,6 +55,7 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
       "ok",
       "result",
       "tool_calls",
+      "tool_calls_omitted",
     ]);
     const open = tools.find((tool) => tool.name === "open_session");
     expect(open?.description).toContain("expires after 1 h without use");
