@@ -90,6 +90,9 @@ export class DownstreamConnection {
     let connection: DownstreamConnection | undefined;
     const client = new Client(CLIENT_INFO, {
       jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      // Both protocol eras: 2026-07-28 when the server offers it (server/discover), otherwise the
+      // 2025-11-25 initialize handshake.
+      versionNegotiation: { mode: "auto" },
       listChanged: {
         tools: {
           onChanged: (error, tools) => {
@@ -114,6 +117,11 @@ export class DownstreamConnection {
       await client.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The protocol revision agreed with the server. */
+  get protocolVersion(): string | undefined {
+    return this.#client.getNegotiatedProtocolVersion();
   }
 
   async callTool(name: string, args: Record<string, unknown>, timeoutMs: number): Promise<CallToolResult> {
