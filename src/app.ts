@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { escapeHtml, page } from "./auth/html";
+import { downstreamRoutes } from "./auth/downstream-routes";
 import { authRoutes, type AuthEnv } from "./auth/routes";
 import { MCP_ROUTE } from "./mcp/handler";
 
@@ -23,3 +24,4 @@ app.get("/", (c) => {
 app.get("/health", (c) => c.json({ ok: true }));
 
 app.route("/", authRoutes());
+app.route("/", downstreamRoutes());

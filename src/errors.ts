@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   "redirect_refused",
   "secret_refused",
   "not_saved",
+  /** The downstream server needs the person to authorize the gateway (OAuth); see `details`. */
+  "authorization_required",
   // Reaching a downstream server, and its answers.
   "dns",
   "connection_refused",
@@ -52,13 +54,18 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && KNOWN_CODES.has(value);
 }
 
+/** Facts an error carries for the caller to act on (an `authorization_url`). */
+export type ErrorDetails = Record<string, string>;
+
 export class GatewayError extends Error {
   override name = "GatewayError";
   readonly code: ErrorCode;
+  readonly details: ErrorDetails | undefined;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails) {
     super(message);
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -66,21 +73,32 @@ export class GatewayError extends Error {
 export function asGatewayError(error: unknown): GatewayError | undefined {
   if (error instanceof GatewayError) return error;
   if (error instanceof Error && error.name === "GatewayError") {
-    const code = (error as Error & { code?: unknown }).code;
-    if (isErrorCode(code)) return new GatewayError(code, error.message);
+    const { code, details } = error as Error & { code?: unknown; details?: unknown };
+    if (isErrorCode(code))
+      return new GatewayError(code, error.message, isDetails(details) ? details : undefined);
   }
   return undefined;
+}
+
+function isDetails(value: unknown): value is ErrorDetails {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    Object.values(value).every((item) => typeof item === "string")
+  );
 }
 
 /** A failure as data, for replies that must not throw (the sandbox's tool calls). */
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
+  details?: ErrorDetails;
 }
 
 export function errorInfo(error: unknown): ErrorInfo {
   const known = asGatewayError(error);
-  if (known) return { code: known.code, message: known.message };
+  if (known)
+    return { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) };
   return { code: "internal_error", message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -92,14 +110,13 @@ export async function settled<T>(work: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await work() };
   } catch (error) {
-    const known = asGatewayError(error);
-    if (!known) throw error;
-    return { ok: false, error: { code: known.code, message: known.message } };
+    if (!asGatewayError(error)) throw error;
+    return { ok: false, error: errorInfo(error) };
   }
 }
 
 /** The outcome's value, or its failure thrown again as the `GatewayError` it was. */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
-  throw new GatewayError(outcome.error.code, outcome.error.message);
+  throw new GatewayError(outcome.error.code, outcome.error.message, outcome.error.details);
 }

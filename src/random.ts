@@ -1,5 +1,6 @@
 /**
- * @module Unguessable tokens: random bytes from the platform CSPRNG, base64url without padding.
+ * @module Unguessable tokens (random bytes from the platform CSPRNG, base64url without padding),
+ * and the digest they are stored as.
  */
 
 export function randomBase64Url(byteLength: number): string {
@@ -7,4 +8,10 @@ export function randomBase64Url(byteLength: number): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** SHA-256 as lowercase hex: how tokens and code are stored (never the values themselves). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

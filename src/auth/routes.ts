@@ -21,7 +21,11 @@ import {
   transactionCookie,
   verifyTransaction,
   type AuthTransaction,
+  type TransactionPurpose,
 } from "./transaction";
+import { startBrowserSession } from "./browser-session";
+
+type ClientPurpose = Extract<TransactionPurpose, { kind: "client" }>;
 
 export type AuthEnv = Env & { OAUTH_PROVIDER: OAuthHelpers };
 
@@ -37,8 +41,12 @@ function redirectHost(redirectUri: string): string {
   }
 }
 
-function consentPage(id: string, transaction: AuthTransaction, cookie: string): Response {
-  const { authRequest, clientName, csrfToken } = transaction;
+function consentPage(
+  id: string,
+  { authRequest, clientName }: ClientPurpose,
+  csrfToken: string,
+  cookie: string,
+): Response {
   const scopes = authRequest.scope.length > 0 ? authRequest.scope.join(" ") : "(none)";
   return page(
     "Authorize client",
@@ -71,7 +79,7 @@ function deniedRedirect(authRequest: AuthRequest): Response {
 
 function loginContext(
   request: Request,
-  env: AuthEnv,
+  env: Env,
   form: FormData | null,
   id: string,
   transaction: AuthTransaction,
@@ -84,6 +92,23 @@ function loginContext(
     csrfToken: transaction.csrfToken,
     callbackUrl: new URL("/login/callback", request.url).toString(),
   };
+}
+
+/**
+ * Asks the browser to log in, then sends it back to `path` on this gateway (a page that needs to
+ * know who the person is, such as a downstream authorization link).
+ */
+export async function loginThenReturn(request: Request, env: Env, path: string): Promise<Response> {
+  if (!path.startsWith("/") || path.startsWith("//")) throw new Error(`not a gateway path: ${path}`);
+  const provider = selectProvider(env);
+  if (!provider) return errorPage("Login unavailable", "No identity provider is configured.", 500);
+  const unavailable = provider.unavailableReason(env, request);
+  if (unavailable) return errorPage("Login unavailable", unavailable, 503);
+  const { id, transaction } = await createTransaction(env.OAUTH_KV, { kind: "return", path }, "login");
+  const response = await provider.begin(loginContext(request, env, null, id, transaction));
+  const headers = new Headers(response.headers);
+  headers.append("Set-Cookie", transactionCookie(request, id, TRANSACTION_TTL_SECONDS));
+  return new Response(response.body, { status: response.status, headers });
 }
 
 export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
@@ -113,8 +138,14 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
     const client = await c.env.OAUTH_PROVIDER.lookupClient(authRequest.clientId);
     if (!client) return errorPage("Invalid authorization request", "Unknown client.", 400);
     const clientName = client.clientName?.trim() || "An unnamed MCP client";
-    const { id, transaction } = await createTransaction(c.env.OAUTH_KV, authRequest, clientName);
-    return consentPage(id, transaction, transactionCookie(c.req.raw, id, TRANSACTION_TTL_SECONDS));
+    const purpose: ClientPurpose = { kind: "client", authRequest, clientName };
+    const { id, transaction } = await createTransaction(c.env.OAUTH_KV, purpose, "consent");
+    return consentPage(
+      id,
+      purpose,
+      transaction.csrfToken,
+      transactionCookie(c.req.raw, id, TRANSACTION_TTL_SECONDS),
+    );
   });
 
   app.post("/authorize", async (c) => {
@@ -122,9 +153,10 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
     const verified = await verifyTransaction(c.env.OAUTH_KV, c.req.raw, form, "consent");
     if (!verified) return errorPage("Request expired", EXPIRED_MESSAGE, 400);
     const { id, transaction } = verified;
+    if (transaction.purpose.kind !== "client") return errorPage("Request expired", EXPIRED_MESSAGE, 400);
     if (form.get("decision") !== "approve") {
       await deleteTransaction(c.env.OAUTH_KV, id);
-      return deniedRedirect(transaction.authRequest);
+      return deniedRedirect(transaction.purpose.authRequest);
     }
     const provider = selectProvider(c.env);
     if (!provider) return errorPage("Login unavailable", "No identity provider is configured.", 500);
@@ -184,18 +216,24 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
       subject: outcome.identity.subject,
       displayName: outcome.identity.displayName,
     });
+    const headers = new Headers({ "Cache-Control": "no-store" });
+    headers.append("Set-Cookie", transactionCookie(request, "", 0));
+    headers.append("Set-Cookie", await startBrowserSession(env.DB, request, user.id));
+    const { purpose } = transaction;
+    if (purpose.kind === "return") {
+      headers.set("Location", purpose.path);
+      return new Response(null, { status: 302, headers });
+    }
     const props: GrantProps = { userId: user.id, provider: provider.id, displayName: user.displayName };
     const { redirectTo } = await env.OAUTH_PROVIDER.completeAuthorization({
-      request: transaction.authRequest,
+      request: purpose.authRequest,
       userId: user.id,
-      metadata: { clientName: transaction.clientName },
-      scope: transaction.authRequest.scope,
+      metadata: { clientName: purpose.clientName },
+      scope: purpose.authRequest.scope,
       props,
     });
-    return new Response(null, {
-      status: 302,
-      headers: { Location: redirectTo, "Set-Cookie": transactionCookie(request, "", 0) },
-    });
+    headers.set("Location", redirectTo);
+    return new Response(null, { status: 302, headers });
   };
 
   app.post("/login", async (c) => {

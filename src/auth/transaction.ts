@@ -1,5 +1,7 @@
 /**
- * @module A pending authorization, kept in KV for ten minutes and bound to one browser.
+ * @module A pending login, kept in KV for ten minutes and bound to one browser: for an MCP
+ * client's authorization (consent, then login), or to come back to a gateway page that needs the
+ * person logged in (a downstream authorization link).
  *
  * The browser holds the transaction id in an HttpOnly cookie (`__Host-` on https); every form
  * also carries the id and a CSRF token. A request is accepted only when cookie, form and stored
@@ -7,12 +9,18 @@
  */
 import type { AuthRequest } from "@cloudflare/workers-oauth-provider";
 import { randomBase64Url } from "../random";
+import { readCookie, setCookie } from "./cookies";
 
 export type TransactionStage = "consent" | "login";
 
+export type TransactionPurpose =
+  /** An MCP client's authorization request, completed with a grant after the login. */
+  | { kind: "client"; authRequest: AuthRequest; clientName: string }
+  /** A page of this gateway the browser goes back to once logged in (a path, never another origin). */
+  | { kind: "return"; path: string };
+
 export interface AuthTransaction {
-  authRequest: AuthRequest;
-  clientName: string;
+  purpose: TransactionPurpose;
   csrfToken: string;
   stage: TransactionStage;
   failedLogins: number;
@@ -22,35 +30,22 @@ export const TRANSACTION_TTL_SECONDS = 600;
 export const MAX_FAILED_LOGINS = 5;
 const KEY_PREFIX = "authtx:";
 
-function cookieName(request: Request): string {
-  return new URL(request.url).protocol === "https:" ? "__Host-mir_tx" : "mir_tx";
-}
+const COOKIE = "mir_tx";
 
 export function transactionCookie(request: Request, id: string, maxAge: number): string {
-  const secure = new URL(request.url).protocol === "https:" ? "; Secure" : "";
-  return `${cookieName(request)}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
-}
-
-function readTransactionCookie(request: Request): string | null {
-  const name = cookieName(request);
-  for (const part of (request.headers.get("Cookie") ?? "").split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return rest.join("=");
-  }
-  return null;
+  return setCookie(request, COOKIE, id, maxAge);
 }
 
 export async function createTransaction(
   kv: KVNamespace,
-  authRequest: AuthRequest,
-  clientName: string,
+  purpose: TransactionPurpose,
+  stage: TransactionStage,
 ): Promise<{ id: string; transaction: AuthTransaction }> {
   const id = randomBase64Url(32);
   const transaction: AuthTransaction = {
-    authRequest,
-    clientName,
+    purpose,
     csrfToken: randomBase64Url(32),
-    stage: "consent",
+    stage,
     failedLogins: 0,
   };
   await saveTransaction(kv, id, transaction);
@@ -89,7 +84,7 @@ export async function verifyTransaction(
 ): Promise<{ id: string; transaction: AuthTransaction } | null> {
   const id = form.get("transaction");
   const csrf = form.get("csrf");
-  const cookie = readTransactionCookie(request);
+  const cookie = readCookie(request, COOKIE);
   if (typeof id !== "string" || typeof csrf !== "string" || !cookie) return null;
   if (!constantTimeEqual(id, cookie)) return null;
   const stored = await kv.get<AuthTransaction>(KEY_PREFIX + id, "json");

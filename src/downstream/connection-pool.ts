@@ -14,13 +14,14 @@ export type Connector = (record: ServerRecord, onToolsChanged: () => void) => Pr
 interface Live {
   connection?: DownstreamConnection;
   api?: GeneratedApi;
-  lastError?: string;
+  lastError?: GatewayError;
   connecting?: Promise<DownstreamConnection>;
 }
 
 export type ConnectionState =
   | { status: "connected"; toolCount: number }
   | { status: "failed"; lastError: string }
+  | { status: "authorization_required"; lastError: string; authorizationUrl: string }
   | { status: "not_connected" };
 
 export class ConnectionPool {
@@ -58,8 +59,10 @@ export class ConnectionPool {
           return connection;
         },
         (error: unknown) => {
-          entry.lastError = error instanceof Error ? error.message : String(error);
-          throw asGatewayError(error) ?? new GatewayError("unreachable", entry.lastError);
+          entry.lastError =
+            asGatewayError(error) ??
+            new GatewayError("unreachable", error instanceof Error ? error.message : String(error));
+          throw entry.lastError;
         },
       );
       entry.connecting = connecting;
@@ -88,8 +91,13 @@ export class ConnectionPool {
   state(name: string): ConnectionState {
     const live = this.#live.get(name);
     if (live?.connection) return { status: "connected", toolCount: live.connection.tools.length };
-    if (live?.lastError) return { status: "failed", lastError: live.lastError };
-    return { status: "not_connected" };
+    const failure = live?.lastError;
+    if (!failure) return { status: "not_connected" };
+    const authorizationUrl = failure.details?.authorization_url;
+    if (failure.code === "authorization_required" && authorizationUrl) {
+      return { status: "authorization_required", lastError: failure.message, authorizationUrl };
+    }
+    return { status: "failed", lastError: failure.message };
   }
 
   async drop(name: string): Promise<void> {

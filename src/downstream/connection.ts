@@ -1,12 +1,16 @@
 /**
  * @module One live connection to a downstream MCP server, made with the SDK v2 client from the
- * session Durable Object: Streamable HTTP, SSE, or "auto" (Streamable HTTP, then SSE). Header
- * values are handed to the transport's fetch only; they are never logged or returned.
+ * session Durable Object: Streamable HTTP, SSE, or "auto" (Streamable HTTP, then SSE), in either
+ * protocol era, with OAuth when the server asks for it (the SDK's flow, through `authProvider`).
+ * Header values are handed to the transport's fetch, for requests to the server's own origin only
+ * (not to its authorization server); they are never logged or returned.
  */
 import {
   Client,
   SSEClientTransport,
   StreamableHTTPClientTransport,
+  UnauthorizedError,
+  type OAuthClientProvider,
   type Transport,
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
@@ -25,14 +29,19 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** How requests reach the server: the policy-checked network, or the built-in demo entrypoint. */
   fetch: FetchLike;
+  /** The user's OAuth grant at this server, used when it answers 401. */
+  authProvider?: OAuthClientProvider;
   onToolsChanged: (tools: Tool[]) => void;
 }
 
 const CLIENT_INFO = { name: "mcp-isolate-runner", version: "0.1.0" };
 
-function withHeaders(headers: Record<string, string>, base: FetchLike): FetchLike {
+/** Adds the server's headers to requests for its own origin (never to another, such as its authorization server). */
+function withHeaders(headers: Record<string, string>, origin: string, base: FetchLike): FetchLike {
   return (input, init) => {
-    const merged = new Headers(init?.headers);
+    const url = new URL(input instanceof Request ? input.url : input);
+    if (url.origin !== origin) return base(input, init);
+    const merged = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     for (const [name, value] of Object.entries(headers)) merged.set(name, value);
     return base(input, { ...init, headers: merged });
   };
@@ -72,6 +81,8 @@ export class DownstreamConnection {
       try {
         return await DownstreamConnection.#connectWith(kind, options);
       } catch (error) {
+        // An authorization wall is the server's answer, whatever the transport: nothing to retry.
+        if (error instanceof UnauthorizedError) throw error;
         const failure = describeConnectFailure(error, options.url);
         firstFailure ??= failure;
         // Only a server that is there but does not speak this transport is worth a second try.
@@ -86,7 +97,7 @@ export class DownstreamConnection {
     kind: "streamable-http" | "sse",
     options: ConnectOptions,
   ): Promise<DownstreamConnection> {
-    const fetchWithHeaders = withHeaders(options.headers, options.fetch);
+    const fetchWithHeaders = withHeaders(options.headers, options.url.origin, options.fetch);
     let connection: DownstreamConnection | undefined;
     const client = new Client(CLIENT_INFO, {
       jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
@@ -104,10 +115,14 @@ export class DownstreamConnection {
         },
       },
     });
+    const transportOptions = {
+      fetch: fetchWithHeaders,
+      ...(options.authProvider ? { authProvider: options.authProvider } : {}),
+    };
     const transport: Transport =
       kind === "streamable-http"
-        ? new StreamableHTTPClientTransport(options.url, { fetch: fetchWithHeaders })
-        : new SSEClientTransport(options.url, { fetch: fetchWithHeaders });
+        ? new StreamableHTTPClientTransport(options.url, transportOptions)
+        : new SSEClientTransport(options.url, transportOptions);
     try {
       await withTimeout(client.connect(transport), options.timeoutMs, options.url.host);
       const { tools } = await withTimeout(client.listTools(), options.timeoutMs, options.url.host);

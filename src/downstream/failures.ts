@@ -4,7 +4,7 @@
  * gives them; a network failure below the SDK comes from the runtime as a plain error, and only
  * then is its message read.
  */
-import { SdkError, SdkErrorCode, SdkHttpError } from "@modelcontextprotocol/client";
+import { OAuthError, SdkError, SdkErrorCode, SdkHttpError } from "@modelcontextprotocol/client";
 import { asGatewayError, GatewayError } from "../errors";
 
 function chain(error: unknown): string {
@@ -47,10 +47,38 @@ function refusalIn(error: unknown): GatewayError | undefined {
   return undefined;
 }
 
+/**
+ * Where the SDK's OAuth flow gave up (the gateway did hold or obtain a token): the server refusing
+ * a fresh token, a scope step-up that never satisfies it, an authorization server that refuses.
+ */
+export function describeAuthorizationFailure(error: unknown, host: string): GatewayError | undefined {
+  if (error instanceof SdkHttpError && error.code === SdkErrorCode.ClientHttpAuthentication) {
+    return new GatewayError(
+      "unauthorized",
+      `${host} refused the gateway's token even after a new one was obtained (HTTP 401 after re-authorization): your account may lack access there`,
+    );
+  }
+  if (error instanceof SdkHttpError && error.code === SdkErrorCode.ClientHttpForbidden) {
+    return new GatewayError(
+      "forbidden",
+      `${host} kept answering 403 insufficient_scope after the gateway asked for the scopes it named: your account cannot be granted them`,
+    );
+  }
+  if (error instanceof OAuthError) {
+    return new GatewayError(
+      "unauthorized",
+      `${host}'s authorization server refused: ${error.code}${error.message ? ` (${error.message.slice(0, 200)})` : ""}`,
+    );
+  }
+  return undefined;
+}
+
 export function describeConnectFailure(error: unknown, url: URL): GatewayError {
   const known = refusalIn(error);
   if (known) return known;
   const host = url.host;
+  const authorization = describeAuthorizationFailure(error, host);
+  if (authorization) return authorization;
   const text = chain(error);
   const status = httpStatus(error);
   if (status === 401) {

@@ -44,6 +44,26 @@ export function outboundFetch(settings: DownstreamSettings, sensitive: readonly 
   );
 }
 
+/**
+ * The outbound fetch for OAuth exchanges made outside a connection (a refresh before connecting,
+ * the callback's code exchange, revocation): each request must answer within `connectTimeoutMs`.
+ */
+export function authorizationFetch(settings: DownstreamSettings): FetchLike {
+  const fetcher = outboundFetch(settings, []);
+  const limit = settings.connectTimeoutMs;
+  return async (input, init) => {
+    const timeout = AbortSignal.timeout(limit);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    try {
+      return await fetcher(input, { ...init, signal });
+    } catch (error) {
+      if (!timeout.aborted) throw error;
+      const url = new URL(input instanceof Request ? input.url : input);
+      throw new GatewayError("timeout", `${url.host} did not answer within ${limit} ms`);
+    }
+  };
+}
+
 export function secretBindings(settings: DownstreamSettings): SecretBindings {
   const parsed = parseSecretBindings(settings.secretBindings);
   if (!parsed.ok) throw new GatewayError("secret_refused", `SECRET_BINDINGS is not valid: ${parsed.reason}`);

@@ -6,16 +6,57 @@
  * checked at load, at every reconnect and on every request and redirect), `connection-pool.ts`
  * (live connections and APIs), `tool-call.ts` (one call).
  */
+import { auth, UnauthorizedError } from "@modelcontextprotocol/client";
 import { isValidServerName, type GeneratedApi } from "../apigen/declarations";
 import type { DownstreamSettings } from "../config";
-import { GatewayError } from "../errors";
+import { asGatewayError, GatewayError } from "../errors";
 import type { ToolCallRequest, ToolCallResult } from "../sandbox/execution-host";
 import { DownstreamConnection, type FetchLike, type TransportKind } from "./connection";
 import { ConnectionPool } from "./connection-pool";
 import { headersFor, openHeaders, sealHeaders } from "./credentials";
-import { checkOutboundUrl, outboundFetch, secretBindings } from "./outbound-policy";
+import {
+  authorizationRequired,
+  revokeGrant,
+  startAuthorization,
+  usePreRegisteredClient,
+} from "./oauth/authorization";
+import { GrantProvider } from "./oauth/grant-provider";
+import { AUTHORIZATION_TTL_MS } from "../store/downstream-authorizations";
+import { authorizationFetch, checkOutboundUrl, outboundFetch, secretBindings } from "./outbound-policy";
 import { ServerRecords, type ServerRecord } from "./server-records";
 import { callTool, type ToolCallTarget } from "./tool-call";
+
+/** How long a link is given again before a new one is made (links live `AUTHORIZATION_TTL_MS`). */
+const LINK_REUSE_MS = AUTHORIZATION_TTL_MS - 2 * 60_000;
+
+/** The fetch, telling the provider when the server refuses its token (it reads the grant again). */
+function noticingRefusals(fetcher: FetchLike, provider: GrantProvider): FetchLike {
+  return async (input, init) => {
+    const response = await fetcher(input, init);
+    if (response.status === 401) provider.markStale();
+    return response;
+  };
+}
+
+/** The fetch, keeping the failures of the authorization server (no answer, or a 5xx). */
+function noticingFailures(fetcher: FetchLike, failures: GatewayError[]): FetchLike {
+  return async (input, init) => {
+    try {
+      const response = await fetcher(input, init);
+      if (response.status >= 500) {
+        const host = new URL(input instanceof Request ? input.url : String(input)).host;
+        failures.push(new GatewayError("server_error", `${host} answered HTTP ${response.status}`));
+      }
+      return response;
+    } catch (error) {
+      failures.push(
+        asGatewayError(error) ??
+          new GatewayError("unreachable", error instanceof Error ? error.message : String(error)),
+      );
+      throw error;
+    }
+  };
+}
 
 export interface ServerConfig {
   name: string;
@@ -28,11 +69,12 @@ export interface ServerStatus {
   name: string;
   url: string;
   transport: TransportKind;
-  status: "connected" | "failed" | "not_connected";
+  status: "connected" | "failed" | "authorization_required" | "not_connected";
   tool_count: number;
   saved: boolean;
   header_names: string[];
   last_error?: string;
+  authorization_url?: string;
 }
 
 /** What the servers need from the Worker's environment, read when they are used. */
@@ -43,12 +85,31 @@ export interface DownstreamEnvironment {
   secrets: Record<string, unknown>;
   /** The built-in demo server's entrypoint. */
   demoFetch: FetchLike;
+  /** Where the user's OAuth grants live, and who and where they are (for authorization links). */
+  db: D1Database;
+  userId: string;
+  sessionHandle: string;
+  /** The gateway origin of the request being served (authorization links and callbacks are on it). */
+  origin: string;
+}
+
+/** A client the person registered at the server themselves (`load_mcp_server`'s `oauth`). */
+export interface OAuthClientConfig {
+  client_id: string;
+  client_secret?: string;
+  scopes?: string[];
 }
 
 export class DownstreamServers implements ToolCallTarget {
   readonly #records: ServerRecords;
   readonly #pool: ConnectionPool;
   readonly #environment: () => DownstreamEnvironment;
+  /**
+   * Servers waiting for the person to authorize, with the link they were given: until it is near
+   * expiry, or the user's grant has tokens (authorized from any session), the same link is given
+   * again rather than a new authorization started on every use.
+   */
+  readonly #waiting = new Map<string, { error: GatewayError; until: number }>();
 
   constructor(sql: SqlStorage, environment: () => DownstreamEnvironment) {
     this.#records = new ServerRecords(sql);
@@ -69,8 +130,15 @@ export class DownstreamServers implements ToolCallTarget {
     this.#records.insert(record);
   }
 
-  /** Checks, seals and connects a server; nothing of it is kept unless every step succeeds. */
-  async load(config: ServerConfig, saved: boolean): Promise<{ api: GeneratedApi; record: ServerRecord }> {
+  /**
+   * Checks, seals and connects a server; nothing of it is kept unless every step succeeds. A server
+   * that needs the person to authorize fails with `authorization_required` and the link.
+   */
+  async load(
+    config: ServerConfig,
+    saved: boolean,
+    oauthClient?: OAuthClientConfig,
+  ): Promise<{ api: GeneratedApi; record: ServerRecord }> {
     if (!isValidServerName(config.name)) {
       throw new GatewayError(
         "invalid_name",
@@ -87,6 +155,9 @@ export class DownstreamServers implements ToolCallTarget {
     const url = await checkOutboundUrl(config.url, environment.settings);
     // Refuse a secret for the wrong host before anything is stored or sent.
     headersFor(config.headers, url, secretBindings(environment.settings), environment.secrets);
+    if (oauthClient) {
+      await usePreRegisteredClient(this.#grantContext(environment), config.url, oauthClient);
+    }
     const record: ServerRecord = {
       name: config.name,
       url: config.url,
@@ -107,12 +178,38 @@ export class DownstreamServers implements ToolCallTarget {
     }
   }
 
+  /**
+   * Connects a server the person has just authorized (the downstream callback): loaded again when
+   * this session has it already (its failed connection is dropped), else loaded as new.
+   */
+  async connectAuthorized(config: ServerConfig): Promise<{ api: GeneratedApi; record: ServerRecord }> {
+    const existing = this.#records.get(config.name);
+    if (!existing) return this.load(config, true);
+    if (existing.url !== config.url) {
+      throw new GatewayError(
+        "name_in_use",
+        `this session has another server named "${config.name}" (${existing.url}); unload it and load ${config.url} again`,
+      );
+    }
+    this.#waiting.delete(config.name);
+    await this.#pool.drop(config.name);
+    return { api: await this.#pool.api(existing), record: existing };
+  }
+
   async unload(name: string): Promise<ServerRecord | undefined> {
     const record = this.#records.get(name);
     if (!record) return undefined;
     this.#records.delete(name);
+    this.#waiting.delete(name);
     await this.#pool.drop(name);
     return record;
+  }
+
+  /** Forgets the user's OAuth grant at a server URL, revoking its tokens where the server can. */
+  async forgetGrant(url: string): Promise<boolean> {
+    const environment = this.#environment();
+    if (!environment.encryptionKey) return false;
+    return revokeGrant(this.#grantContext(environment), url, authorizationFetch(environment.settings));
   }
 
   /** Every server with its state, after trying to connect the ones not connected yet. */
@@ -128,7 +225,10 @@ export class DownstreamServers implements ToolCallTarget {
         tool_count: state.status === "connected" ? state.toolCount : 0,
         saved: record.saved,
         header_names: record.headerNames,
-        ...(state.status === "failed" ? { last_error: state.lastError } : {}),
+        ...(state.status === "failed" || state.status === "authorization_required"
+          ? { last_error: state.lastError }
+          : {}),
+        ...(state.status === "authorization_required" ? { authorization_url: state.authorizationUrl } : {}),
       };
     });
   }
@@ -167,6 +267,27 @@ export class DownstreamServers implements ToolCallTarget {
     return callTool(this, request);
   }
 
+  /**
+   * A live connection's authorization was refused and could not be refreshed: the connection is
+   * dropped and made again, which either succeeds (another session refreshed meanwhile) or fails
+   * with `authorization_required` and a fresh link.
+   */
+  async reconnectUnauthorized(name: string): Promise<GatewayError> {
+    await this.#pool.drop(name);
+    try {
+      await this.api(name);
+      return new GatewayError(
+        "unauthorized",
+        `${name} refused the call's authorization; it is connected again with fresh tokens, so try the call again`,
+      );
+    } catch (error) {
+      return (
+        asGatewayError(error) ??
+        new GatewayError("unauthorized", `${name} refused the gateway's authorization`)
+      );
+    }
+  }
+
   closeAll(): Promise<void> {
     return this.#pool.closeAll();
   }
@@ -194,13 +315,88 @@ export class DownstreamServers implements ToolCallTarget {
       secretBindings(settings),
       environment.secrets,
     );
-    return DownstreamConnection.connect({
-      url,
-      transport: record.transport,
-      headers,
-      timeoutMs: settings.connectTimeoutMs,
-      fetch: fetcher,
-      onToolsChanged,
+    // OAuth needs somewhere sealed to keep the tokens; without ENCRYPTION_KEY a 401 stays a 401.
+    const provider =
+      record.builtin || !environment.encryptionKey
+        ? undefined
+        : await GrantProvider.open({
+            db: environment.db,
+            encryptionKey: environment.encryptionKey,
+            userId: environment.userId,
+            resource: record.url,
+            origin: environment.origin,
+          });
+    const waiting = this.#waiting.get(record.name);
+    if (waiting && waiting.until > Date.now() && !provider?.data.tokens) throw waiting.error;
+    this.#waiting.delete(record.name);
+    try {
+      // Refreshed ahead of expiry, so the first request does not meet a 401.
+      if (provider?.tokensNeedRefresh) await this.#refreshAhead(provider, url, settings);
+      if (provider?.authorizationUrl) throw new UnauthorizedError();
+      return await DownstreamConnection.connect({
+        url,
+        transport: record.transport,
+        headers,
+        timeoutMs: settings.connectTimeoutMs,
+        fetch: provider ? noticingRefusals(fetcher, provider) : fetcher,
+        ...(provider ? { authProvider: provider } : {}),
+        onToolsChanged,
+      });
+    } catch (error) {
+      if (!(error instanceof UnauthorizedError)) throw error;
+      if (!provider?.authorizationUrl) {
+        throw new GatewayError(
+          "unauthorized",
+          environment.encryptionKey
+            ? `${url.host} refused the gateway's authorization`
+            : `${url.host} asks for OAuth authorization, which needs the ENCRYPTION_KEY secret to keep tokens`,
+        );
+      }
+      const link = await startAuthorization(this.#grantContext(environment), provider, {
+        sessionHandle: environment.sessionHandle,
+        serverName: record.name,
+        serverUrl: record.url,
+        transport: record.transport,
+        headers: await openHeaders(record.sealedHeaders, environment.encryptionKey),
+      });
+      const required = authorizationRequired(record.name, url.host, link);
+      this.#waiting.set(record.name, { error: required, until: Date.now() + LINK_REUSE_MS });
+      throw required;
+    }
+  }
+
+  /**
+   * Refreshes tokens that are about to expire. A refresh the authorization server refuses leaves
+   * the person to authorize again (the SDK clears the tokens and starts an authorization). One
+   * that fails for another reason (the token endpoint down, failing or slow), after which the SDK
+   * would start an authorization too, does not ask the person: the current token is used while
+   * it is valid, and once it is not, the failure is the error.
+   */
+  async #refreshAhead(provider: GrantProvider, url: URL, settings: DownstreamSettings): Promise<void> {
+    const failures: GatewayError[] = [];
+    const result = await auth(provider, {
+      serverUrl: url,
+      fetchFn: noticingFailures(authorizationFetch(settings), failures),
     });
+    const [failure] = failures;
+    if (result !== "REDIRECT" || !failure) return;
+    provider.cancelAuthorization();
+    if (!provider.tokensExpired) return;
+    throw new GatewayError(
+      failure.code,
+      `${url.host}: its authorization server could not refresh the gateway's token (${failure.message}); try again later`,
+    );
+  }
+
+  #grantContext(environment: DownstreamEnvironment) {
+    if (!environment.encryptionKey) {
+      throw new GatewayError("secret_refused", "OAuth needs the ENCRYPTION_KEY secret to keep tokens sealed");
+    }
+    return {
+      db: environment.db,
+      encryptionKey: environment.encryptionKey,
+      userId: environment.userId,
+      origin: environment.origin,
+    };
   }
 }

@@ -6,10 +6,11 @@
  */
 import type { GeneratedApi, GeneratedTool } from "../apigen/declarations";
 import { closeMatches } from "../apigen/search";
-import { asGatewayError, errorInfo, type ErrorCode } from "../errors";
+import { UnauthorizedError } from "@modelcontextprotocol/client";
+import { asGatewayError, errorInfo, type ErrorCode, type GatewayError } from "../errors";
 import type { ToolCallRequest, ToolCallResult } from "../sandbox/execution-host";
 import type { DownstreamConnection } from "./connection";
-import { isSdkTimeout } from "./failures";
+import { describeAuthorizationFailure, isSdkTimeout } from "./failures";
 import { errorMessage, toSandboxValue } from "./tool-result";
 
 /** What the call needs from the session's servers. */
@@ -18,6 +19,8 @@ export interface ToolCallTarget {
   /** The server's API, connecting when needed; throws a `GatewayError` when it cannot. */
   api(server: string): Promise<GeneratedApi>;
   connection(server: string): DownstreamConnection | undefined;
+  /** The server refused a call's authorization (and refresh did not help): what the call fails with. */
+  reconnectUnauthorized(server: string): Promise<GatewayError>;
 }
 
 function quoted(names: string[]): string {
@@ -74,6 +77,13 @@ export async function callTool(target: ToolCallTarget, request: ToolCallRequest)
     }
     return { ok: true, tool: tool.name, value: toSandboxValue(result) ?? null };
   } catch (error) {
+    if (error instanceof UnauthorizedError) {
+      const refused = await target.reconnectUnauthorized(server);
+      return fail(refused.code, `${server}.${tool.name}: ${refused.message}`, tool.name);
+    }
+    const authorization = describeAuthorizationFailure(error, server);
+    if (authorization)
+      return fail(authorization.code, `${server}.${tool.name}: ${authorization.message}`, tool.name);
     if (isSdkTimeout(error) || asGatewayError(error)?.code === "timeout") {
       return fail(
         "timeout",

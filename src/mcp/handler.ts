@@ -23,7 +23,9 @@ export const mcpApiHandler = {
     }
     const batch = await refuseBatch(request);
     if (batch) return batch;
-    const context = { env, ctx, user: parsed.data, settings: readSettings(env) };
+    const settings = readSettings(env);
+    const origin = new URL(settings.publicUrl || request.url).origin;
+    const context = { env, ctx, user: parsed.data, settings, origin };
     const handler = createMcpHandler(() => createGatewayServer(context), {
       route: MCP_ROUTE,
       allowedOriginHostnames: allowedOriginHostnames(request, env),

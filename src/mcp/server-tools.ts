@@ -26,32 +26,64 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
           .optional()
           .describe('e.g. { "Authorization": "env:GITHUB_TOKEN" }'),
         save: z.boolean().optional(),
+        oauth: z
+          .object({
+            client_id: z.string(),
+            client_secret: z.string().optional(),
+            scopes: z.array(z.string()).optional(),
+          })
+          .optional()
+          .describe("A client you registered at the server, for servers without dynamic registration"),
         session: sessionArgument,
       }),
       outputSchema: z.object({
         name: z.string(),
+        status: z.enum(["connected", "authorization_required"]),
         tool_count: z.number(),
         saved: z.boolean(),
         tools: z.array(z.string()),
+        authorization_url: z.string().optional(),
+        message: z.string().optional(),
       }),
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     },
-    ({ name, url, transport, headers, save, session: handle }) =>
+    ({ name, url, transport, headers, save, oauth, session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
-        const outcome = unwrap(
-          await stub.loadServer(
-            key,
-            { name, url, transport: transport ?? "auto", headers: headers ?? {} },
-            save ?? false,
-          ),
+        const loaded = await stub.loadServer(
+          key,
+          { name, url, transport: transport ?? "auto", headers: headers ?? {} },
+          save ?? false,
+          oauth,
         );
+        // A server waiting for the person to authorize is an expected state, not a failure.
+        if (!loaded.ok && loaded.error.code === "authorization_required") {
+          const link = loaded.error.details?.authorization_url;
+          if (typeof link === "string") {
+            return structuredResult({
+              name,
+              status: "authorization_required",
+              tool_count: 0,
+              saved: false,
+              tools: [],
+              authorization_url: link,
+              message: loaded.error.message,
+            });
+          }
+        }
+        const outcome = unwrap(loaded);
         const tools = outcome.api.tools
           .map((tool) => tool.signature.replace(/^mcp\./, ""))
           .slice(0, MAX_SUMMARY_TOOLS);
         if (outcome.api.tools.length > MAX_SUMMARY_TOOLS)
           tools.push(`… ${outcome.api.tools.length - MAX_SUMMARY_TOOLS} more: use search_tools`);
-        return structuredResult({ name, tool_count: outcome.api.tools.length, saved: outcome.saved, tools });
+        return structuredResult({
+          name,
+          status: "connected",
+          tool_count: outcome.api.tools.length,
+          saved: outcome.saved,
+          tools,
+        });
       }),
   );
 
@@ -91,11 +123,12 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
             name: z.string(),
             url: z.string(),
             transport: z.string(),
-            status: z.enum(["connected", "failed", "not_connected"]),
+            status: z.enum(["connected", "failed", "authorization_required", "not_connected"]),
             tool_count: z.number(),
             saved: z.boolean(),
             header_names: z.array(z.string()),
             last_error: z.string().optional(),
+            authorization_url: z.string().optional(),
           }),
         ),
       }),

@@ -10,9 +10,17 @@ export interface ToolContext {
   ctx: ExecutionContext;
   user: GrantProps;
   settings: Settings;
+  /** The gateway origin this request was served as (authorization links point back to it). */
+  origin: string;
 }
 
 /** The key and stub of the session a tool call names (or the user's default session). */
 export function sessionOf(context: ToolContext, handle: string | undefined) {
-  return sessionFor(context.env, context.user.userId, handle, context.settings.sessionIdleTtlMs);
+  return sessionFor(
+    context.env,
+    context.user.userId,
+    handle,
+    context.settings.sessionIdleTtlMs,
+    context.origin,
+  );
 }

@@ -13,7 +13,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { GeneratedApi } from "../apigen/declarations";
 import { readSettings, type Settings } from "../config";
 import { DEMO_SERVER_NAME, DEMO_SERVER_URL } from "../demo/demo-server";
-import { DownstreamServers, type ServerConfig, type ServerStatus } from "../downstream/servers";
+import {
+  DownstreamServers,
+  type OAuthClientConfig,
+  type ServerConfig,
+  type ServerStatus,
+} from "../downstream/servers";
 import { GatewayError, settled, type Outcome } from "../errors";
 import { CallLedger, ExecutionHost, type SessionPort } from "../sandbox/execution-host";
 import {
@@ -23,6 +28,7 @@ import {
   runExecution,
 } from "../sandbox/executor";
 import type { ExecutionReport } from "../sandbox/report";
+import type { ServerRecord } from "../downstream/server-records";
 import { remoteRuntime } from "../sandbox/remote-runtime";
 import { loaderRuntime, type SandboxRuntime } from "../sandbox/runtime";
 import { forgetServer, listSavedServers, saveServer } from "../store/saved-servers";
@@ -41,11 +47,12 @@ export interface SessionInfo {
 
 export type SessionLookup = { found: true; session: SessionInfo } | { found: false };
 
-/** Who is asking, for which session, and the idle time a session opened now gets. */
+/** Who is asking, for which session, the idle time a session opened now gets, and the gateway origin asked. */
 export interface SessionKey {
   userId: string;
   handle: string;
   idleTtlMs: number;
+  origin: string;
 }
 
 export interface ExecuteRequest {
@@ -81,16 +88,25 @@ export class SessionObject extends DurableObject<Env> {
   #runtime: SandboxRuntime | undefined;
   /** Last use known in memory; the stored row may be older by up to `touchPersistMs`. */
   #lastUsedAt = 0;
+  /** The gateway origin of the latest request (where authorization links point). */
+  #origin = "";
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#servers = new DownstreamServers(this.#sql, () => ({
-      settings: this.#settings().downstream,
-      encryptionKey: this.#settings().encryptionKey,
-      secrets: this.env as unknown as Record<string, unknown>,
-      demoFetch: (input, init) => this.ctx.exports.DemoMcpServer.fetch(new Request(input, init)),
-    }));
+    this.#servers = new DownstreamServers(this.#sql, () => {
+      const row = this.#row();
+      return {
+        settings: this.#settings().downstream,
+        encryptionKey: this.#settings().encryptionKey,
+        secrets: this.env as unknown as Record<string, unknown>,
+        demoFetch: (input, init) => this.ctx.exports.DemoMcpServer.fetch(new Request(input, init)),
+        db: this.env.DB,
+        userId: row?.user_id ?? "",
+        sessionHandle: row?.handle ?? "",
+        origin: this.#origin,
+      };
+    });
     this.#state = new SessionState(this.#sql);
     this.#audit = new AuditOutbox(this.#sql);
     this.#createTables();
@@ -228,17 +244,38 @@ export class SessionObject extends DurableObject<Env> {
     key: SessionKey,
     config: ServerConfig,
     save: boolean,
+    oauthClient?: OAuthClientConfig,
   ): Promise<Outcome<{ api: GeneratedApi; saved: boolean }>> {
-    return settled(() => this.#loadServer(key, config, save));
+    return settled(() => this.#loadServer(key, config, save, oauthClient));
+  }
+
+  /** The downstream callback: the person authorized a server this session asked for; saved too. */
+  connectAuthorized(
+    key: SessionKey,
+    config: ServerConfig,
+  ): Promise<Outcome<{ api: GeneratedApi; saved: boolean }>> {
+    return settled(async () => {
+      await this.#enter(key);
+      return this.#saveLoaded(key, await this.#servers.connectAuthorized(config), true);
+    });
   }
 
   async #loadServer(
     key: SessionKey,
     config: ServerConfig,
     save: boolean,
+    oauthClient?: OAuthClientConfig,
   ): Promise<{ api: GeneratedApi; saved: boolean }> {
     await this.#enter(key);
-    const { api, record } = await this.#servers.load(config, save);
+    return this.#saveLoaded(key, await this.#servers.load(config, save, oauthClient), save);
+  }
+
+  /** Saves a loaded server for the user's new sessions; one that cannot be saved is unloaded again. */
+  async #saveLoaded(
+    key: SessionKey,
+    { api, record }: { api: GeneratedApi; record: ServerRecord },
+    save: boolean,
+  ): Promise<{ api: GeneratedApi; saved: boolean }> {
     if (save) {
       try {
         await saveServer(this.env.DB, key.userId, {
@@ -266,9 +303,13 @@ export class SessionObject extends DurableObject<Env> {
   ): Promise<Outcome<{ unloaded: boolean; forgotten: boolean }>> {
     return settled(async () => {
       await this.#enter(key);
-      const unloaded = (await this.#servers.unload(name)) !== undefined;
-      const forgotten = forget ? await forgetServer(this.env.DB, key.userId, name) : false;
-      return { unloaded, forgotten };
+      const record = await this.#servers.unload(name);
+      if (!forget) return { unloaded: record !== undefined, forgotten: false };
+      const savedUrl = await forgetServer(this.env.DB, key.userId, name);
+      // Forgetting a server also forgets (and revokes) the user's authorization there.
+      const url = savedUrl ?? record?.url;
+      if (url) await this.#servers.forgetGrant(url);
+      return { unloaded: record !== undefined, forgotten: savedUrl !== undefined };
     });
   }
 
@@ -308,6 +349,7 @@ export class SessionObject extends DurableObject<Env> {
    * default session is opened on first use. Anything else is "not found".
    */
   async #enter(key: SessionKey): Promise<SessionInfo> {
+    this.#origin = key.origin;
     const row = this.#row();
     if (row) {
       if (row.user_id !== key.userId) throw sessionNotFound(key.handle);

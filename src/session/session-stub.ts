@@ -20,8 +20,9 @@ export function sessionFor(
   userId: string,
   handle: string | undefined,
   idleTtlMs: number,
+  origin: string,
 ): { key: SessionKey; stub: DurableObjectStub<SessionObject> } {
   const name = handle ?? DEFAULT_SESSION;
   if (!isWellFormedHandle(name)) throw sessionNotFound(name);
-  return { key: { userId, handle: name, idleTtlMs }, stub: sessionStub(env, userId, name) };
+  return { key: { userId, handle: name, idleTtlMs, origin }, stub: sessionStub(env, userId, name) };
 }

@@ -3,6 +3,7 @@
  * ended. Rows reach it in batches from each session's outbox (`session/audit-outbox.ts`).
  */
 import type { ExecutionReport } from "../sandbox/report";
+import { sha256Hex } from "../random";
 
 export interface ExecutionAudit {
   id: string;
@@ -15,11 +16,6 @@ export interface ExecutionAudit {
   durationMs: number;
   toolCalls: number;
   createdAt: number;
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 export async function auditOf(

@@ -55,10 +55,15 @@ export async function saveServer(db: D1Database, userId: string, server: SavedSe
     .run();
 }
 
-export async function forgetServer(db: D1Database, userId: string, name: string): Promise<boolean> {
-  const result = await db
-    .prepare("DELETE FROM saved_servers WHERE user_id = ? AND name = ?")
+/** Deletes a saved server; returns its URL, or undefined when there was none. */
+export async function forgetServer(
+  db: D1Database,
+  userId: string,
+  name: string,
+): Promise<string | undefined> {
+  const row = await db
+    .prepare("DELETE FROM saved_servers WHERE user_id = ? AND name = ? RETURNING url")
     .bind(userId, name)
-    .run();
-  return result.meta.changes > 0;
+    .first<{ url: string }>();
+  return row?.url;
 }

@@ -19,7 +19,7 @@ import { loaderRuntime } from "../../src/sandbox/runtime";
 import { sessionStub } from "../../src/session/session-stub";
 
 const USER = "u_executor_test";
-const KEY = { userId: USER, handle: "default", idleTtlMs: 3_600_000 };
+const KEY = { userId: USER, handle: "default", idleTtlMs: 3_600_000, origin: "http://127.0.0.1:8787" };
 const session = () => sessionStub(env, USER, "default");
 
 /** Runs `code` in the user's default session, as `execute_code` does. */
@@ -342,12 +342,12 @@ describe("the program cannot switch off its limits", () => {
   });
 
   it("converts huge values within the budget", async () => {
-    const bytes = await run("return new Uint8Array(2 ** 27)", { timeoutMs: 3_000 });
+    const bytes = await run("return new Uint8Array(2 ** 27)", { timeoutMs: 10_000 });
     expect(bytes.ok).toBe(true);
     expect(bytes.result).toMatch(/^\[0,0,0,.*…\[result truncated: more than 65536 characters of JSON\]$/);
     const keys = await run(
       "const o: Record<string, undefined> = {};\nfor (let i = 0; i < 1_000_000; i++) o['k' + i] = undefined;\nreturn o",
-      { timeoutMs: 5_000 },
+      { timeoutMs: 10_000 },
     );
     expect(keys).toMatchObject({
       ok: true,

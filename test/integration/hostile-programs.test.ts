@@ -28,7 +28,7 @@ import { loaderRuntime } from "../../src/sandbox/runtime";
 import { sessionStub } from "../../src/session/session-stub";
 
 const USER = "u_attack_test";
-const KEY = { userId: USER, handle: "default", idleTtlMs: 3_600_000 };
+const KEY = { userId: USER, handle: "default", idleTtlMs: 3_600_000, origin: "http://127.0.0.1:8787" };
 const session = () => sessionStub(env, USER, "default");
 
 async function run(code: string, timeoutMs = 5_000): Promise<ExecutionReport> {

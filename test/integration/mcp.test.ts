@@ -202,7 +202,12 @@ describe("sessions", () => {
     const opened = await alice.callTool({ name: "open_session", arguments: {} });
     const handle = (opened.structuredContent as { session: string }).session;
     const aliceId = tokens.access_token.split(":")[0] ?? "";
-    const keyFor = (userId: string) => ({ userId, handle, idleTtlMs: 60_000 });
+    const keyFor = (userId: string) => ({
+      userId,
+      handle,
+      idleTtlMs: 60_000,
+      origin: "http://127.0.0.1:8787",
+    });
     const notFound = { ok: false, error: { code: "session_not_found" } };
     await expect(sessionStub(env, aliceId, handle).stateKeys(keyFor(aliceId))).resolves.toEqual({
       ok: true,

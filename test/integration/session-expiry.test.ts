@@ -3,7 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sessionStub } from "../../src/session/session-stub";
 
-const keyOf = (userId: string, handle: string, idleTtlMs = 60_000) => ({ userId, handle, idleTtlMs });
+const keyOf = (userId: string, handle: string, idleTtlMs = 60_000) => ({
+  userId,
+  handle,
+  idleTtlMs,
+  origin: "http://127.0.0.1:8787",
+});
 
 describe("idle expiry", () => {
   it("keeps a session whose alarm fires before its idle time is up", async () => {

@@ -10,6 +10,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [doh, first, second] = await Promise.all([
     startDohDouble({
       "public.test": { A: ["93.184.216.34"], AAAA: ["2606:2800:220:1:248:1893:25c8:1946"] },
+      "auth.test": { A: ["93.184.216.35"] },
       "loopback.test": { A: ["127.0.0.1"] },
       "alias.test": { CNAME: "internal.test" },
       "internal.test": { A: ["10.0.0.5"] },
