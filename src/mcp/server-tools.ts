@@ -1,7 +1,9 @@
 /**
  * @module `load_mcp_server`, `unload_mcp_server`, `list_mcp_servers`: the session's downstream servers.
  */
-import type { McpServer } from "@modelcontextprotocol/server";
+import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
+import type { GeneratedApi } from "../apigen/declarations";
+import { askToAuthorize, canAskForUrl, wasAsked } from "./authorization-prompt";
 import { z } from "zod";
 import { GatewayError, unwrap } from "../errors";
 import { sessionArgument } from "./session-tools";
@@ -9,6 +11,26 @@ import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 const MAX_SUMMARY_TOOLS = 40;
+
+function loadAnswer(name: string, api: GeneratedApi, saved: boolean): CallToolResult {
+  const tools = api.tools.map((tool) => tool.signature.replace(/^mcp\./, "")).slice(0, MAX_SUMMARY_TOOLS);
+  if (api.tools.length > MAX_SUMMARY_TOOLS) {
+    tools.push(`… ${api.tools.length - MAX_SUMMARY_TOOLS} more: use search_tools`);
+  }
+  return structuredResult({ name, status: "connected", tool_count: api.tools.length, saved, tools });
+}
+
+/** The answer for a server this session has connected already at this URL (after authorization). */
+async function alreadyConnected(
+  { key, stub }: ReturnType<typeof sessionOf>,
+  name: string,
+  url: string,
+): Promise<CallToolResult | undefined> {
+  const server = unwrap(await stub.listServers(key)).find((entry) => entry.name === name);
+  if (server?.url !== url || server.status !== "connected") return undefined;
+  const [api] = unwrap(await stub.serverApis(key, [name])).apis;
+  return api ? loadAnswer(name, api, server.saved) : undefined;
+}
 
 export function registerServerTools(server: McpServer, context: ToolContext): void {
   server.registerTool(
@@ -47,9 +69,15 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
       }),
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     },
-    ({ name, url, transport, headers, save, oauth, session: handle }) =>
+    ({ name, url, transport, headers, save, oauth, session: handle }, ctx) =>
       guarded(async () => {
-        const { key, stub } = sessionOf(context, handle);
+        const session = sessionOf(context, handle);
+        const { key, stub } = session;
+        // Back from asking the person: the callback has connected the server if they authorized.
+        if (wasAsked(ctx)) {
+          const connected = await alreadyConnected(session, name, url);
+          if (connected) return connected;
+        }
         const loaded = await stub.loadServer(
           key,
           { name, url, transport: transport ?? "auto", headers: headers ?? {} },
@@ -60,6 +88,7 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
         if (!loaded.ok && loaded.error.code === "authorization_required") {
           const link = loaded.error.details?.authorization_url;
           if (typeof link === "string") {
+            if (canAskForUrl(ctx) && !wasAsked(ctx)) return askToAuthorize(loaded.error.message, link);
             return structuredResult({
               name,
               status: "authorization_required",
@@ -72,18 +101,7 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
           }
         }
         const outcome = unwrap(loaded);
-        const tools = outcome.api.tools
-          .map((tool) => tool.signature.replace(/^mcp\./, ""))
-          .slice(0, MAX_SUMMARY_TOOLS);
-        if (outcome.api.tools.length > MAX_SUMMARY_TOOLS)
-          tools.push(`… ${outcome.api.tools.length - MAX_SUMMARY_TOOLS} more: use search_tools`);
-        return structuredResult({
-          name,
-          status: "connected",
-          tool_count: outcome.api.tools.length,
-          saved: outcome.saved,
-          tools,
-        });
+        return loadAnswer(name, outcome.api, outcome.saved);
       }),
   );
 

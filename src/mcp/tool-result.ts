@@ -3,7 +3,7 @@
  * expected failures (`GatewayError`, also after crossing RPC) as `isError` results that start
  * with their code. Anything else is a bug: logged, and reported as `internal_error`.
  */
-import type { CallToolResult } from "@modelcontextprotocol/server";
+import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
 import { asGatewayError } from "../errors";
 
 export function structuredResult<T extends Record<string, unknown>>(
@@ -26,8 +26,13 @@ export function errorResult(error: unknown): CallToolResult {
   return { content: [{ type: "text", text }], isError: true };
 }
 
-/** Runs a tool body; every failure becomes an error result here, and only here. */
-export async function guarded(body: () => Promise<CallToolResult>): Promise<CallToolResult> {
+/**
+ * Runs a tool body; every failure becomes an error result here, and only here. A body may also
+ * answer that it needs the person's input first (`input_required`, protocol 2026-07-28).
+ */
+export async function guarded<R extends CallToolResult | InputRequiredResult>(
+  body: () => Promise<R>,
+): Promise<R | CallToolResult> {
   try {
     return await body();
   } catch (error) {

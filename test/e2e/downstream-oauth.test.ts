@@ -7,6 +7,7 @@
  * or hangs, a server that keeps refusing fresh tokens.
  */
 import type { Client } from "@modelcontextprotocol/client";
+import { newClient } from "../support/mcp-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { structured } from "../support/mcp-client";
 import {
@@ -243,4 +244,72 @@ describe("connecting a server that authorizes with OAuth", () => {
     // The revoked refresh token is dead at the authorization server too: a new load asks again.
     expect((await load("secure")).status).toBe("authorization_required");
   });
+
+  it("asks through the MCP client where it can open a URL (URL-mode elicitation), then answers connected", async () => {
+    const asked: { mode?: string; url?: string }[] = [];
+    const eliciting = newClient("2026-07-28", "eliciting-client", { elicitation: { url: {} } });
+    eliciting.setRequestHandler("elicitation/create", async (request) => {
+      const params = request.params as { mode?: string; url?: string };
+      asked.push({ mode: params.mode, url: params.url });
+      const page = await authorizeInBrowser({
+        link: params.url ?? "",
+        gatewayPassword: gateway.password,
+        account: "bob",
+      });
+      return { action: page.status === 200 ? "accept" : "decline" };
+    });
+    const second = await loginAndConnect(gateway, "2026-07-28", eliciting);
+    try {
+      const loaded = await second.callTool({
+        name: "load_mcp_server",
+        arguments: { name: "secure", url: downstream.url },
+      });
+      expect(asked).toEqual([
+        { mode: "url", url: expect.stringMatching(/\/oauth\/downstream\/authorize\?request=/) },
+      ]);
+      expect(structured(loaded)).toMatchObject({
+        name: "secure",
+        status: "connected",
+        tool_count: 2,
+        saved: true,
+      });
+      expect(await run("return (await mcp.secure.whoami()).account")).toMatchObject({
+        ok: true,
+        result: "bob",
+      });
+      await second.callTool({ name: "unload_mcp_server", arguments: { name: "secure", forget: true } });
+    } finally {
+      await second.close();
+    }
+  }, 60_000);
+
+  it("connects with a client the person registered at the server (no dynamic registration)", async () => {
+    await downstream.registerClient({
+      client_id: "registered-by-hand",
+      client_secret: "a-client-secret-of-the-person",
+      redirect_uris: [`${gateway.origin}/oauth/downstream/callback`],
+    });
+    const before = await downstream.stats();
+    const answer = await call<LoadAnswer>("load_mcp_server", {
+      name: "secure",
+      url: downstream.url,
+      oauth: { client_id: "registered-by-hand", client_secret: "a-client-secret-of-the-person" },
+    });
+    expect(answer.status).toBe("authorization_required");
+    const page = await authorizeInBrowser({
+      link: answer.authorization_url ?? "",
+      gatewayPassword: gateway.password,
+      account: "carol",
+    });
+    expect(page.status).toBe(200);
+    expect(await run("return (await mcp.secure.whoami()).account")).toMatchObject({
+      ok: true,
+      result: "carol",
+    });
+    const after = await downstream.stats();
+    expect(after.registrations).toBe(before.registrations);
+    expect(after.authorization_code).toBe(before.authorization_code + 1);
+    // The secret is sealed with the grant: it appears nowhere in D1 in the clear.
+    expect(JSON.stringify(grantRows())).not.toContain("a-client-secret-of-the-person");
+  }, 60_000);
 });

@@ -1,18 +1,23 @@
 /**
  * An SDK v2 client for either protocol era, with a bearer token and an injectable fetch.
  */
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { Client, StreamableHTTPClientTransport, type ClientCapabilities } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 
 export type Era = "2026-07-28" | "2025-11-25";
 export const ERAS: Era[] = ["2026-07-28", "2025-11-25"];
 
 /** An SDK v2 client pinned to one era (2025-11-25 is what it negotiates unpinned). */
-export function newClient(era: Era, name = "mcp-isolate-runner-tests"): Client {
+export function newClient(
+  era: Era,
+  name = "mcp-isolate-runner-tests",
+  capabilities?: ClientCapabilities,
+): Client {
   return new Client(
     { name, version: "1.0.0" },
     {
       jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      ...(capabilities ? { capabilities } : {}),
       ...(era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}),
     },
   );
@@ -23,8 +28,10 @@ export async function connectClient(options: {
   token: string;
   era: Era;
   fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /** A client made by the caller (other capabilities, request handlers). */
+  client?: Client;
 }): Promise<Client> {
-  const client = newClient(options.era);
+  const client = options.client ?? newClient(options.era);
   const transport = new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: { headers: { Authorization: `Bearer ${options.token}` } },
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -28,6 +28,12 @@ export interface OAuthProtectedServer extends RunningServer {
   /** Deletes every token and grant at the authorization server, as a person revoking access does. */
   revokeAll: () => Promise<void>;
   stats: () => Promise<ServerStats>;
+  /** Registers a confidential client by hand, as a person does at a server without dynamic registration. */
+  registerClient: (client: {
+    client_id: string;
+    client_secret: string;
+    redirect_uris: string[];
+  }) => Promise<void>;
 }
 
 export async function startOAuthProtectedServer(
@@ -54,6 +60,7 @@ export async function startOAuthProtectedServer(
     issuer: `http://127.0.0.1:${asPort}`,
     setMode: (mode) => post("/mode", { mode }),
     revokeAll: () => post("/revoke-all", {}),
+    registerClient: (client) => post("/client", client),
     stats: async () => (await (await fetch(`${control}/stats`)).json()) as ServerStats,
   };
 }

@@ -29,16 +29,31 @@ export interface DevServer extends WranglerDev {
   password: string;
 }
 
-/** Runs a SQL query against the server's local D1 database. */
+/**
+ * Runs a SQL query against the server's local D1 database, from another process: while the server
+ * writes, SQLite answers SQLITE_BUSY, and the query is tried again.
+ */
 export function queryLocalD1(server: DevServer, sql: string): unknown[] {
-  const result = spawnSync(
+  let result = spawnD1(server, sql);
+  for (
+    let attempt = 1;
+    attempt < 5 && result.status !== 0 && /SQLITE_BUSY/.test(result.stdout + result.stderr);
+    attempt++
+  ) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300 * attempt);
+    result = spawnD1(server, sql);
+  }
+  if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stdout}${result.stderr}`);
+  const parsed = JSON.parse(result.stdout) as { results: unknown[] }[];
+  return parsed[0]?.results ?? [];
+}
+
+function spawnD1(server: DevServer, sql: string) {
+  return spawnSync(
     process.execPath,
     [WRANGLER, "d1", "execute", "DB", "--local", "--persist-to", server.state, "--json", "--command", sql],
     { cwd: PROJECT_ROOT, env: quietEnv, encoding: "utf8" },
   );
-  if (result.status !== 0) throw new Error(`d1 execute failed: ${result.stdout}${result.stderr}`);
-  const parsed = JSON.parse(result.stdout) as { results: unknown[] }[];
-  return parsed[0]?.results ?? [];
 }
 
 const quietEnv = {
@@ -193,12 +208,17 @@ export async function startWranglerDev(options: {
   throw new Error(`wrangler dev did not become ready within 60 s:\n${output}`);
 }
 
-/** Logs in through the OAuth flow and connects an SDK v2 client to the server's /mcp. */
-export async function loginAndConnect(server: DevServer, era: Era): Promise<Client> {
+/** Logs in through the OAuth flow and connects an SDK v2 client (or the one given) to the server's /mcp. */
+export async function loginAndConnect(server: DevServer, era: Era, client?: Client): Promise<Client> {
   const tokens = await login({
     origin: server.origin,
     fetch: (request) => fetch(request),
     password: server.password,
   });
-  return connectClient({ url: `${server.origin}/mcp`, token: tokens.access_token, era });
+  return connectClient({
+    url: `${server.origin}/mcp`,
+    token: tokens.access_token,
+    era,
+    ...(client ? { client } : {}),
+  });
 }
