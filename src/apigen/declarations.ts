@@ -1,10 +1,11 @@
 /**
  * @module A downstream server's tools as TypeScript declarations: `mcp.<server>.<tool>(args)`
- * with the input type from `inputSchema`, the return type from `outputSchema` (or the generic
- * `McpResult`), and JSDoc from descriptions. Identifiers are made valid; original names are kept
- * for the calls.
+ * with the input type from `inputSchema`, and JSDoc from descriptions. The return type comes from
+ * the tool's `outputSchema`; without one, from the results observed so far (marked as inferred,
+ * see `infer-schema.ts`); with neither, it is the generic `McpResult`. Identifiers are made valid;
+ * original names are kept for the calls.
  */
-import { docComment, schemaToType } from "./schema-to-type";
+import { docComment, schemaToType, type ConvertedSchema } from "./schema-to-type";
 
 export interface ToolDefinition {
   name: string;
@@ -14,6 +15,15 @@ export interface ToolDefinition {
   outputSchema?: unknown;
   annotations?: Record<string, unknown>;
 }
+
+/** A return shape inferred from observed results (a JSON Schema), and how many results it covers. */
+export interface InferredReturn {
+  schema: unknown;
+  observations: number;
+}
+
+/** Where a tool's return type comes from. */
+export type ReturnSource = "declared" | "inferred" | "generic";
 
 export interface GeneratedTool {
   /** The name the server knows, used for the call. */
@@ -25,6 +35,7 @@ export interface GeneratedTool {
   signature: string;
   /** The full declaration, with its JSDoc and any aliases it needs. */
   declaration: string;
+  returns: ReturnSource;
 }
 
 export interface GeneratedApi {
@@ -82,27 +93,58 @@ function hasRequiredInput(schema: unknown): boolean {
   );
 }
 
-export function generateApi(server: string, tools: ToolDefinition[]): GeneratedApi {
+function generateTool(
+  server: string,
+  tool: ToolDefinition,
+  identifier: string,
+  inferred: InferredReturn | undefined,
+): GeneratedTool {
+  const prefix = aliasPrefix(identifier);
+  const input = schemaToType(tool.inputSchema ?? { type: "object" }, `${prefix}In_`, "  ");
+  let returns: ReturnSource = "generic";
+  let output: ConvertedSchema | undefined;
+  if (tool.outputSchema !== undefined) {
+    output = schemaToType(tool.outputSchema, `${prefix}Out_`, "  ");
+    returns = "declared";
+  } else if (inferred) {
+    const converted = schemaToType(inferred.schema, `${prefix}Out_`, "  ");
+    // Nothing usable was learnt (every result a different kind): the generic type says more.
+    if (converted.type !== "unknown") {
+      output = converted;
+      returns = "inferred";
+    }
+  }
+  const argsOptional = hasRequiredInput(tool.inputSchema) ? "" : "?";
+  const returnType = output ? output.type : "McpResult";
+  const description = tool.description ?? tool.title ?? "";
+  const renamed = identifier === tool.name ? "" : ` (MCP name: "${tool.name}")`;
+  const doc = docComment(`${description}${renamed}`, "  ");
+  const marker =
+    returns === "inferred" && inferred
+      ? `/** inferred from ${inferred.observations} observed result${inferred.observations === 1 ? "" : "s"} */ `
+      : "";
+  const fn = `function ${identifier}(args${argsOptional}: ${input.type}): Promise<${marker}${returnType}>;`;
+  const aliases = [...input.aliases, ...(output?.aliases ?? [])];
+  const declaration = `${aliases.length > 0 ? `${aliases.join("\n")}\n` : ""}${doc}  ${fn}`;
+  const signature = oneLine(
+    `mcp.${server}.${identifier}(args${argsOptional}: ${input.type}): Promise<${returns === "inferred" ? "/* inferred */ " : ""}${returnType}>`,
+  );
+  return { name: tool.name, identifier, description, signature, declaration, returns };
+}
+
+/**
+ * The API of a server's tools; `inferred` gives the observed return shape of a tool (by MCP
+ * name), used only when the tool has no `outputSchema`.
+ */
+export function generateApi(
+  server: string,
+  tools: ToolDefinition[],
+  inferred?: (tool: string) => InferredReturn | undefined,
+): GeneratedApi {
   const identifiers = toolIdentifiers(tools.map((tool) => tool.name));
-  const generated = tools.map((tool, index): GeneratedTool => {
-    const identifier = identifiers[index] ?? tool.name;
-    const prefix = aliasPrefix(identifier);
-    const input = schemaToType(tool.inputSchema ?? { type: "object" }, `${prefix}In_`, "  ");
-    const output =
-      tool.outputSchema === undefined ? undefined : schemaToType(tool.outputSchema, `${prefix}Out_`, "  ");
-    const argsOptional = hasRequiredInput(tool.inputSchema) ? "" : "?";
-    const returnType = output ? output.type : "McpResult";
-    const description = tool.description ?? tool.title ?? "";
-    const renamed = identifier === tool.name ? "" : ` (MCP name: "${tool.name}")`;
-    const doc = docComment(`${description}${renamed}`, "  ");
-    const fn = `function ${identifier}(args${argsOptional}: ${input.type}): Promise<${returnType}>;`;
-    const aliases = [...input.aliases, ...(output?.aliases ?? [])];
-    const declaration = `${aliases.length > 0 ? `${aliases.join("\n")}\n` : ""}${doc}  ${fn}`;
-    const signature = oneLine(
-      `mcp.${server}.${identifier}(args${argsOptional}: ${input.type}): Promise<${returnType}>`,
-    );
-    return { name: tool.name, identifier, description, signature, declaration };
-  });
+  const generated = tools.map((tool, index) =>
+    generateTool(server, tool, identifiers[index] ?? tool.name, inferred?.(tool.name)),
+  );
   return { server, tools: generated };
 }
 
@@ -112,7 +154,15 @@ export function renderDeclarations(api: GeneratedApi, only?: Set<string>): strin
   return `declare namespace mcp.${api.server} {\n${tools.map((tool) => tool.declaration).join("\n")}\n}\n`;
 }
 
-/** Declarations shared by every server's API: what the sandbox globals are. */
+/**
+ * What `McpResult` is, in one line: appended to an answer whose declarations use it, instead of
+ * the full types (`SANDBOX_PRELUDE`, which `get_mcp_schema` gives without a server), which would
+ * otherwise be most of a one-tool answer.
+ */
+export const RESULT_TYPE_NOTE =
+  "type McpResult = unknown; // structuredContent, else the text parsed as JSON (or the text), else { content: [...] }\n";
+
+/** Declarations shared by every server's API: the generic result type and the sandbox globals. */
 export const SANDBOX_PRELUDE = `/** What a tool without an outputSchema returns: its structuredContent if it has one; else, when all its content is text, the text parsed as JSON (or the text itself); else the content list. */
 type McpResult = McpJson | { content: McpContent[] };
 type McpJson = string | number | boolean | null | McpJson[] | { [key: string]: McpJson };

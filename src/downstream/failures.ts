@@ -52,7 +52,12 @@ function refusalIn(error: unknown): GatewayError | undefined {
  * a fresh token, a scope step-up that never satisfies it, an authorization server that refuses.
  */
 export function describeAuthorizationFailure(error: unknown, host: string): GatewayError | undefined {
-  if (error instanceof SdkHttpError && error.code === SdkErrorCode.ClientHttpAuthentication) {
+  // The SDK gives every 401 this code; only after its own re-authorization is it OAuth's failure.
+  if (
+    error instanceof SdkHttpError &&
+    error.code === SdkErrorCode.ClientHttpAuthentication &&
+    /after re-authentication/.test(error.message)
+  ) {
     return new GatewayError(
       "unauthorized",
       `${host} refused the gateway's token even after a new one was obtained (HTTP 401 after re-authorization): your account may lack access there`,

@@ -4,10 +4,11 @@
  * calls. The jobs themselves live in their own modules: `server-records.ts` (storage),
  * `credentials.ts` (sealing and secrets), `outbound-policy.ts` (where the gateway may connect,
  * checked at load, at every reconnect and on every request and redirect), `connection-pool.ts`
- * (live connections and APIs), `tool-call.ts` (one call).
+ * (live connections and APIs), `tool-call.ts` (one call), `inferred-types.ts` (return shapes
+ * learnt from results, shown in the declarations of tools without an `outputSchema`).
  */
 import { auth, UnauthorizedError } from "@modelcontextprotocol/client";
-import { isValidServerName, type GeneratedApi } from "../apigen/declarations";
+import { generateApi, isValidServerName, type GeneratedApi } from "../apigen/declarations";
 import type { DownstreamSettings } from "../config";
 import { asGatewayError, GatewayError } from "../errors";
 import type { ToolCallRequest, ToolCallResult } from "../sandbox/execution-host";
@@ -22,6 +23,7 @@ import {
 } from "./oauth/authorization";
 import { GrantProvider } from "./oauth/grant-provider";
 import { AUTHORIZATION_TTL_MS } from "../store/downstream-authorizations";
+import { InferredTypes } from "./inferred-types";
 import { authorizationFetch, checkOutboundUrl, outboundFetch, secretBindings } from "./outbound-policy";
 import { ServerRecords, type ServerRecord } from "./server-records";
 import { callTool, type ToolCallTarget } from "./tool-call";
@@ -110,15 +112,21 @@ export class DownstreamServers implements ToolCallTarget {
    * again rather than a new authorization started on every use.
    */
   readonly #waiting = new Map<string, { error: GatewayError; until: number }>();
+  readonly #inferred: InferredTypes;
+  /** APIs with inferred return types, by server, kept while their base API and shapes last. */
+  readonly #declared = new Map<string, { base: GeneratedApi; version: number; api: GeneratedApi }>();
 
   constructor(sql: SqlStorage, environment: () => DownstreamEnvironment) {
     this.#records = new ServerRecords(sql);
+    this.#inferred = new InferredTypes(sql);
     this.#environment = environment;
     this.#pool = new ConnectionPool((record, onToolsChanged) => this.#connect(record, onToolsChanged));
   }
 
   createTables(): void {
     this.#records.createTable();
+    this.#inferred.createTable();
+    this.#declared.clear();
   }
 
   names(): string[] {
@@ -170,6 +178,8 @@ export class DownstreamServers implements ToolCallTarget {
     if (!this.#records.insert(record)) {
       throw new GatewayError("name_in_use", `a server named "${config.name}" is being loaded already`);
     }
+    // Shapes learnt under this name belong to whatever server had it before.
+    this.#forgetShapes(config.name);
     try {
       return { api: await this.#pool.api(record), record };
     } catch (error) {
@@ -201,6 +211,7 @@ export class DownstreamServers implements ToolCallTarget {
     if (!record) return undefined;
     this.#records.delete(name);
     this.#waiting.delete(name);
+    this.#forgetShapes(name);
     await this.#pool.drop(name);
     return record;
   }
@@ -210,6 +221,11 @@ export class DownstreamServers implements ToolCallTarget {
     const environment = this.#environment();
     if (!environment.encryptionKey) return false;
     return revokeGrant(this.#grantContext(environment), url, authorizationFetch(environment.settings));
+  }
+
+  #forgetShapes(name: string): void {
+    this.#inferred.forget(name);
+    this.#declared.delete(name);
   }
 
   /** Every server with its state, after trying to connect the ones not connected yet. */
@@ -233,7 +249,10 @@ export class DownstreamServers implements ToolCallTarget {
     });
   }
 
-  /** The APIs of the named servers (all when `names` is undefined), connecting where needed. */
+  /**
+   * The APIs of the named servers (all when `names` is undefined) as the model reads them, with
+   * the return types inferred so far, connecting where needed.
+   */
   async apis(
     names?: string[],
   ): Promise<{ apis: GeneratedApi[]; failures: { name: string; error: string }[] }> {
@@ -241,7 +260,7 @@ export class DownstreamServers implements ToolCallTarget {
     const results = await Promise.all(
       wanted.map(async (name) => {
         try {
-          return { api: await this.api(name) };
+          return { api: this.#withInferredTypes(name, await this.api(name)) };
         } catch (error) {
           return { failure: { name, error: error instanceof Error ? error.message : String(error) } };
         }
@@ -253,6 +272,34 @@ export class DownstreamServers implements ToolCallTarget {
     };
   }
 
+  /**
+   * `base` with the return types inferred for its tools without an `outputSchema`. Any failure
+   * here leaves the API as it was: an inference never breaks a load or a listing.
+   */
+  #withInferredTypes(name: string, base: GeneratedApi): GeneratedApi {
+    try {
+      const shapes = this.#inferred.forServer(name);
+      const version = this.#inferred.version(name);
+      if (shapes.size === 0) return base;
+      const cached = this.#declared.get(name);
+      if (cached && cached.base === base && cached.version === version) return cached.api;
+      const definitions = this.#pool.connection(name)?.tools;
+      if (!definitions || definitions.length !== base.tools.length) return base;
+      const api = generateApi(name, definitions, (tool) => shapes.get(tool));
+      this.#declared.set(name, { base, version, api });
+      return api;
+    } catch (error) {
+      console.error("inferred return types left out", error);
+      return base;
+    }
+  }
+
+  /** Notes a result of a tool without an `outputSchema`, to infer its return type. */
+  observe(server: string, tool: string, value: unknown): void {
+    this.#inferred.observe(server, tool, value);
+  }
+
+  /** The server's API as generated from its tool list, for calls. */
   async api(name: string): Promise<GeneratedApi> {
     const record = this.#records.get(name);
     if (!record) throw new GatewayError("server_not_found", `no server named "${name}" is loaded`);
@@ -316,8 +363,11 @@ export class DownstreamServers implements ToolCallTarget {
       environment.secrets,
     );
     // OAuth needs somewhere sealed to keep the tokens; without ENCRYPTION_KEY a 401 stays a 401.
+    // A server given its own Authorization header is authorized by that header, not by OAuth.
     const provider =
-      record.builtin || !environment.encryptionKey
+      record.builtin ||
+      !environment.encryptionKey ||
+      record.headerNames.some((name) => name.toLowerCase() === "authorization")
         ? undefined
         : await GrantProvider.open({
             db: environment.db,
@@ -347,9 +397,7 @@ export class DownstreamServers implements ToolCallTarget {
       if (!provider?.authorizationUrl) {
         throw new GatewayError(
           "unauthorized",
-          environment.encryptionKey
-            ? `${url.host} refused the gateway's authorization`
-            : `${url.host} asks for OAuth authorization, which needs the ENCRYPTION_KEY secret to keep tokens`,
+          `${url.host} answered 401 Unauthorized, and no OAuth authorization could be started there: check the URL, or give the server its credentials in headers`,
         );
       }
       const link = await startAuthorization(this.#grantContext(environment), provider, {

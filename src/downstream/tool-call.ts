@@ -2,7 +2,8 @@
  * @module One tool call from a program, carried out for the session: find the server (with a
  * suggestion when the name is close to a loaded one), find the tool by MCP name or identifier,
  * apply the execution's `allowed_tools`, call it within its time, and turn the answer into the
- * value the program receives. Never throws: the result says what happened.
+ * value the program receives (noted, for a tool without an `outputSchema`, so its return type can
+ * be inferred). Never throws: the result says what happened.
  */
 import type { GeneratedApi, GeneratedTool } from "../apigen/declarations";
 import { closeMatches } from "../apigen/search";
@@ -21,6 +22,8 @@ export interface ToolCallTarget {
   connection(server: string): DownstreamConnection | undefined;
   /** The server refused a call's authorization (and refresh did not help): what the call fails with. */
   reconnectUnauthorized(server: string): Promise<GatewayError>;
+  /** Notes a result of a tool without an `outputSchema` (to infer its type); must not throw. */
+  observe(server: string, tool: string, value: unknown): void;
 }
 
 function quoted(names: string[]): string {
@@ -75,7 +78,9 @@ export async function callTool(target: ToolCallTarget, request: ToolCallRequest)
     if (result.isError) {
       return fail("tool_failed", `${server}.${tool.name} failed: ${errorMessage(result)}`, tool.name);
     }
-    return { ok: true, tool: tool.name, value: toSandboxValue(result) ?? null };
+    const value = toSandboxValue(result) ?? null;
+    if (tool.returns !== "declared") target.observe(server, tool.name, value);
+    return { ok: true, tool: tool.name, value };
   } catch (error) {
     if (error instanceof UnauthorizedError) {
       const refused = await target.reconnectUnauthorized(server);

@@ -1,19 +1,21 @@
 /**
  * @module `execute_code`: checks the arguments, then hands the program to the session's Durable
  * Object in one call; the object runs it in a fresh sandbox, audits it, and answers with the
- * report, which becomes the structured content.
+ * report, which becomes the answer (`execution-answer.ts`: tool calls summarised unless the
+ * caller asks for all of them).
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { GatewayError, unwrap } from "../errors";
-import { executionReportSchema, type ExecutionReport } from "../sandbox/report";
+import type { ExecutionReport } from "../sandbox/report";
+import { compact } from "./compact-schema";
+import { executionAnswer, renderExecutionAnswer, TOOL_CALL_DETAILS } from "./execution-answer";
 import { sessionArgument } from "./session-tools";
 import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
-const DESCRIPTION = `Runs a TypeScript program in a fresh V8 isolate with no network access. Top-level await works; the value of \`return\` (or of the last expression) is the result, and console.log/info/warn/error/debug output is captured.
-Globals: \`mcp.<server>.<tool>(args)\` calls loaded MCP servers (find them with search_tools, read types with get_mcp_schema; Promise.all runs calls concurrently); \`callMCPTool("server.tool", args)\`; \`state.get/set/delete/keys\` keep JSON values in the session between executions.
-Returns { ok, result, logs, error?: { name, message, line? }, duration_ms, tool_calls }.`;
+const DESCRIPTION =
+  'Step 3: runs a TypeScript program in a fresh isolate without network. Call tools as `await mcp.<server>.<tool>(args)` (Promise.all runs calls concurrently) or `callMCPTool("server.tool", args)`; `state.get/set/delete/keys` keep JSON in the session. The result is the value returned (or of the last expression); console output is kept. Tool calls are counted per tool and failed ones listed; tool_calls: "full" lists every call.';
 
 export function registerExecuteTool(server: McpServer, context: ToolContext): void {
   const limits = context.settings.execution;
@@ -21,26 +23,24 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "execute_code",
     {
-      title: "Execute TypeScript in a sandbox",
+      title: "Run TypeScript",
       description: DESCRIPTION,
-      inputSchema: z.object({
-        code: z.string().describe("TypeScript (or JavaScript) program to run."),
-        timeout_ms: z
-          .number()
-          .int()
-          .positive()
-          .optional()
-          .describe(`Deadline in ms; default ${limits.timeoutMs}, at most ${limits.timeoutMaxMs}.`),
-        allowed_tools: z
-          .array(z.string())
-          .optional()
-          .describe('Only these tools may be called ("server.tool", "server.*" or "mcp__server__tool").'),
-        session: sessionArgument,
-      }),
-      outputSchema: executionReportSchema,
-      annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+      inputSchema: compact(
+        z.object({
+          code: z.string(),
+          timeout_ms: z
+            .number()
+            .int()
+            .positive()
+            .optional()
+            .describe(`default ${limits.timeoutMs}, max ${limits.timeoutMaxMs}`),
+          allowed_tools: z.array(z.string()).optional().describe('only these: "server.tool", "server.*"'),
+          tool_calls: z.enum(TOOL_CALL_DETAILS).optional(),
+          session: sessionArgument,
+        }),
+      ),
     },
-    ({ code, timeout_ms, allowed_tools, session }) =>
+    ({ code, timeout_ms, allowed_tools, tool_calls, session }) =>
       guarded(async () => {
         if (code.length > limits.maxCodeChars) {
           throw new GatewayError(
@@ -63,7 +63,9 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
             allowedTools: allowed_tools ?? null,
           }),
         ) as unknown as ExecutionReport;
-        return structuredResult(report, !report.ok);
+        const detail = tool_calls ?? "summary";
+        const answer = executionAnswer(report, detail);
+        return structuredResult(answer, renderExecutionAnswer(answer, detail), !answer.ok);
       }),
   );
 }

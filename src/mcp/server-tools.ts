@@ -1,23 +1,66 @@
 /**
  * @module `load_mcp_server`, `unload_mcp_server`, `list_mcp_servers`: the session's downstream servers.
+ * Their answers are sized for the model: a load names the tools (their types are one
+ * `get_mcp_schema` away), and the server list is one line per server.
  */
 import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
-import type { GeneratedApi } from "../apigen/declarations";
-import { askToAuthorize, canAskForUrl, wasAsked } from "./authorization-prompt";
 import { z } from "zod";
+import type { GeneratedApi } from "../apigen/declarations";
+import type { ServerStatus } from "../downstream/servers";
 import { GatewayError, unwrap } from "../errors";
+import { askToAuthorize, canAskForUrl, wasAsked } from "./authorization-prompt";
+import { compact } from "./compact-schema";
 import { sessionArgument } from "./session-tools";
 import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
-const MAX_SUMMARY_TOOLS = 40;
+/** Tool names a load answer lists; the rest are counted (search_tools finds them). */
+export const MAX_LISTED_TOOLS = 40;
+
+/** The tools a load answer names: identifiers as code calls them, the excess counted. */
+export function listedTools(identifiers: string[]): { tools: string[]; more: number } {
+  return {
+    tools: identifiers.slice(0, MAX_LISTED_TOOLS),
+    more: Math.max(0, identifiers.length - MAX_LISTED_TOOLS),
+  };
+}
+
+function loadText(name: string, identifiers: string[], saved: boolean): string {
+  const { tools, more } = listedTools(identifiers);
+  const names = `${tools.join(", ")}${more > 0 ? `, … ${more} more (search_tools finds them)` : ""}`;
+  const count = `${identifiers.length} tool${identifiers.length === 1 ? "" : "s"}`;
+  return `loaded ${name} (mcp.${name}): ${count}${identifiers.length > 0 ? `: ${names}` : ""}${saved ? "; saved for new sessions" : ""}`;
+}
+
+/** One line per server: what the model needs to pick one or see why it fails. */
+export function serverLine(server: ServerStatus): string {
+  const parts = [
+    server.status === "connected" ? `connected, ${server.tool_count} tools` : server.status,
+    server.url,
+    ...(server.transport === "auto" ? [] : [server.transport]),
+    ...(server.saved ? ["saved"] : []),
+    ...(server.header_names.length > 0 ? [`headers: ${server.header_names.join(", ")}`] : []),
+  ];
+  const line = `${server.name}: ${parts.join("; ")}${server.last_error ? `; last error: ${server.last_error}` : ""}`;
+  return server.authorization_url && !server.last_error?.includes(server.authorization_url)
+    ? `${line}; authorize at ${server.authorization_url}`
+    : line;
+}
 
 function loadAnswer(name: string, api: GeneratedApi, saved: boolean): CallToolResult {
-  const tools = api.tools.map((tool) => tool.signature.replace(/^mcp\./, "")).slice(0, MAX_SUMMARY_TOOLS);
-  if (api.tools.length > MAX_SUMMARY_TOOLS) {
-    tools.push(`… ${api.tools.length - MAX_SUMMARY_TOOLS} more: use search_tools`);
-  }
-  return structuredResult({ name, status: "connected", tool_count: api.tools.length, saved, tools });
+  const identifiers = api.tools.map((tool) => tool.identifier);
+  const { tools, more } = listedTools(identifiers);
+  return structuredResult(
+    {
+      name,
+      status: "connected",
+      tool_count: identifiers.length,
+      saved,
+      tools,
+      ...(more > 0 ? { tools_omitted: more } : {}),
+    },
+    loadText(name, identifiers, saved),
+  );
 }
 
 /** The answer for a server this session has connected already at this URL (after authorization). */
@@ -36,38 +79,27 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "load_mcp_server",
     {
-      title: "Connect a downstream MCP server",
+      title: "Connect an MCP server",
       description:
-        'Connects an MCP server (Streamable HTTP or SSE) to this session; its tools become mcp.<name>.<tool>() in execute_code. A header value "env:NAME" uses the operator\'s secret NAME. save: true reconnects it in every new session.',
-      inputSchema: z.object({
-        name: z.string().describe("Identifier for the server in code, e.g. github"),
-        url: z.string().describe("The server's MCP endpoint URL"),
-        transport: z.enum(["auto", "streamable-http", "sse"]).optional(),
-        headers: z
-          .record(z.string(), z.string())
-          .optional()
-          .describe('e.g. { "Authorization": "env:GITHUB_TOKEN" }'),
-        save: z.boolean().optional(),
-        oauth: z
-          .object({
-            client_id: z.string(),
-            client_secret: z.string().optional(),
-            scopes: z.array(z.string()).optional(),
-          })
-          .optional()
-          .describe("A client you registered at the server, for servers without dynamic registration"),
-        session: sessionArgument,
-      }),
-      outputSchema: z.object({
-        name: z.string(),
-        status: z.enum(["connected", "authorization_required"]),
-        tool_count: z.number(),
-        saved: z.boolean(),
-        tools: z.array(z.string()),
-        authorization_url: z.string().optional(),
-        message: z.string().optional(),
-      }),
-      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+        'Connects an MCP server (Streamable HTTP or SSE) as mcp.<name> in code. A header value "env:NAME" uses the operator\'s secret NAME; save: true reconnects it in every new session. An OAuth server answers authorization_required with a link for the user.',
+      inputSchema: compact(
+        z.object({
+          name: z.string(),
+          url: z.string(),
+          transport: z.enum(["auto", "streamable-http", "sse"]).optional(),
+          headers: z.record(z.string(), z.string()).optional(),
+          save: z.boolean().optional(),
+          oauth: z
+            .object({
+              client_id: z.string(),
+              client_secret: z.string().optional(),
+              scopes: z.array(z.string()).optional(),
+            })
+            .optional(),
+          session: sessionArgument,
+        }),
+      ),
+      annotations: { destructiveHint: false },
     },
     ({ name, url, transport, headers, save, oauth, session: handle }, ctx) =>
       guarded(async () => {
@@ -89,15 +121,18 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
           const link = loaded.error.details?.authorization_url;
           if (typeof link === "string") {
             if (canAskForUrl(ctx) && !wasAsked(ctx)) return askToAuthorize(loaded.error.message, link);
-            return structuredResult({
-              name,
-              status: "authorization_required",
-              tool_count: 0,
-              saved: false,
-              tools: [],
-              authorization_url: link,
-              message: loaded.error.message,
-            });
+            return structuredResult(
+              {
+                name,
+                status: "authorization_required",
+                tool_count: 0,
+                saved: false,
+                tools: [],
+                authorization_url: link,
+                message: loaded.error.message,
+              },
+              `authorization_required: ${loaded.error.message}`,
+            );
           }
         }
         const outcome = unwrap(loaded);
@@ -108,12 +143,12 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "unload_mcp_server",
     {
-      title: "Disconnect a downstream MCP server",
-      description:
-        "Disconnects a server from this session; forget: true also removes it from your saved servers.",
-      inputSchema: z.object({ name: z.string(), forget: z.boolean().optional(), session: sessionArgument }),
-      outputSchema: z.object({ name: z.string(), unloaded: z.boolean(), forgotten: z.boolean() }),
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+      title: "Disconnect an MCP server",
+      description: "Disconnects a server from the session; forget: true also deletes the saved one.",
+      inputSchema: compact(
+        z.object({ name: z.string(), forget: z.boolean().optional(), session: sessionArgument }),
+      ),
+      annotations: { idempotentHint: true },
     },
     ({ name, forget, session: handle }) =>
       guarded(async () => {
@@ -125,37 +160,29 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
             `no server named "${name}" is loaded in this session or saved`,
           );
         }
-        return structuredResult({ name, ...result });
+        const done = [result.unloaded ? "unloaded" : "", result.forgotten ? "forgot the saved server" : ""];
+        return structuredResult({ name, ...result }, `${name}: ${done.filter(Boolean).join(", ")}`);
       }),
   );
 
   server.registerTool(
     "list_mcp_servers",
     {
-      title: "List downstream MCP servers",
-      description: "The session's servers with status, tool count and last error.",
-      inputSchema: z.object({ session: sessionArgument }),
-      outputSchema: z.object({
-        servers: z.array(
-          z.object({
-            name: z.string(),
-            url: z.string(),
-            transport: z.string(),
-            status: z.enum(["connected", "failed", "authorization_required", "not_connected"]),
-            tool_count: z.number(),
-            saved: z.boolean(),
-            header_names: z.array(z.string()),
-            last_error: z.string().optional(),
-            authorization_url: z.string().optional(),
-          }),
-        ),
-      }),
+      title: "List MCP servers",
+      description: "The session's servers: status, tool count, URL, last error.",
+      inputSchema: compact(z.object({ session: sessionArgument })),
       annotations: { readOnlyHint: true },
     },
     ({ session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
-        return structuredResult({ servers: unwrap(await stub.listServers(key)) });
+        const servers = unwrap(await stub.listServers(key));
+        return structuredResult(
+          { servers },
+          servers.length > 0
+            ? servers.map(serverLine).join("\n")
+            : "no servers are loaded; connect one with load_mcp_server",
+        );
       }),
   );
 }

@@ -20,9 +20,10 @@ export function createGatewayServer(context: ToolContext): McpServer {
     instructions: INSTRUCTIONS,
     capabilities: { tools: { listChanged: false } },
   });
-  registerExecuteTool(server, context);
-  registerSessionTools(server, context);
-  registerServerTools(server, context);
+  // Listed in the order of the workflow: discover, then run; servers and sessions after.
   registerDiscoveryTools(server, context);
+  registerExecuteTool(server, context);
+  registerServerTools(server, context);
+  registerSessionTools(server, context);
   return server;
 }

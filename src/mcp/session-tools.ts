@@ -8,14 +8,15 @@ import { GatewayError } from "../errors";
 import { DEFAULT_SESSION, isWellFormedHandle, mintSessionHandle } from "../session/handles";
 import { sessionNotFound } from "../session/session-object";
 import { sessionStub } from "../session/session-stub";
+import { compact } from "./compact-schema";
 import type { ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
-export const sessionArgument = z
-  .string()
-  .max(64)
-  .optional()
-  .describe("Session handle from open_session; omit to use your default session.");
+/**
+ * The `session` argument every other tool takes. It is explained once, in open_session's
+ * description, instead of in each tool's schema (tools/list is read in every conversation).
+ */
+export const sessionArgument = z.string().max(64).optional();
 
 function describeTtl(ms: number): string {
   const minutes = Math.round(ms / 60_000);
@@ -30,24 +31,19 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
     "open_session",
     {
       title: "Open a session",
-      description: `Opens a new isolated session and returns its handle. Pass it as \`session\` to other tools to keep separate state (\`state.*\` in code). A session expires after ${describeTtl(idleTtlMs)} without use; without a handle, tools use your default session.`,
-      inputSchema: z.object({}),
-      outputSchema: z.object({
-        session: z.string(),
-        expires_at: z.string(),
-        idle_ttl_seconds: z.number(),
-      }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+      description: `A new session with its own state and servers; it expires after ${describeTtl(idleTtlMs)} idle. Pass its handle as \`session\` to any tool; without one, tools use your default session.`,
+      inputSchema: compact(z.object({})),
+      annotations: { destructiveHint: false },
     },
     () =>
       guarded(async () => {
         const handle = mintSessionHandle();
         const info = await sessionStub(env, user.userId, handle).open(user.userId, handle, idleTtlMs);
-        return structuredResult({
-          session: info.handle,
-          expires_at: new Date(info.expiresAt).toISOString(),
-          idle_ttl_seconds: idleTtlMs / 1000,
-        });
+        const expiresAt = new Date(info.expiresAt).toISOString();
+        return structuredResult(
+          { session: info.handle, expires_at: expiresAt, idle_ttl_seconds: idleTtlMs / 1000 },
+          `opened session ${info.handle}; pass it as "session" to any tool. It expires after ${describeTtl(idleTtlMs)} without use.`,
+        );
       }),
   );
 
@@ -55,10 +51,9 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
     "close_session",
     {
       title: "Close a session",
-      description: "Ends a session from open_session and deletes its state.",
-      inputSchema: z.object({ session: z.string().max(64).describe("Handle from open_session.") }),
-      outputSchema: z.object({ closed: z.boolean(), session: z.string() }),
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+      description: "Ends a session from open_session and deletes its state and servers.",
+      inputSchema: compact(z.object({ session: z.string().max(64) })),
+      annotations: { idempotentHint: true },
     },
     ({ session }) =>
       guarded(async () => {
@@ -71,7 +66,7 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
         if (!isWellFormedHandle(session)) throw sessionNotFound(session);
         const closed = await sessionStub(env, user.userId, session).close(user.userId);
         if (!closed) throw sessionNotFound(session);
-        return structuredResult({ closed: true, session });
+        return structuredResult({ closed: true, session }, `closed ${session}`);
       }),
   );
 }

@@ -1,17 +1,22 @@
 /**
- * @module Turning outcomes into MCP tool results: structured content mirrored as JSON text, and
- * expected failures (`GatewayError`, also after crossing RPC) as `isError` results that start
+ * @module Turning outcomes into MCP tool results: structured content with a compact text
+ * rendering of the same information, and expected failures (`GatewayError`, also after crossing RPC) as `isError` results that start
  * with their code. Anything else is a bug: logged, and reported as `internal_error`.
  */
 import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
 import { asGatewayError } from "../errors";
 
+/**
+ * `structuredContent` is for programs (clients, tests); the text is what the model reads, so it is
+ * a compact rendering that carries the same information, not a second copy of the JSON.
+ */
 export function structuredResult<T extends Record<string, unknown>>(
   value: T,
+  text: string,
   isError = false,
 ): CallToolResult & { structuredContent: T } {
   return {
-    content: [{ type: "text", text: JSON.stringify(value) }],
+    content: [{ type: "text", text }],
     structuredContent: value,
     ...(isError ? { isError: true } : {}),
   };

@@ -1,5 +1,5 @@
 /**
- * @module The shape of an execution's outcome (the `execute_code` output schema), and the host's
+ * @module The shape of an execution's outcome (what `execute_code` answers is made from it), and the host's
  * reading of what the isolate answered: checked for type and size before it is parsed, so the
  * limits hold whatever the program did to the harness.
  */

@@ -46,7 +46,8 @@ describe("the built-in demo server", () => {
     expect(structured(run)).toMatchObject({
       ok: true,
       result: "Tokyo",
-      tool_calls: [{ server: "demo", tool: "get_country", ok: true }],
+      tool_call_counts: { "demo.get_country": 1 },
+      tool_calls: [],
     });
   });
 
@@ -71,7 +72,11 @@ describe("server-everything", () => {
     expect(loaded.isError).toBeUndefined();
     const body = structured<{ tool_count: number; tools: string[] }>(loaded);
     expect(body.tool_count).toBeGreaterThanOrEqual(10);
-    expect(body.tools).toContain("everything.echo(args: { message: string; }): Promise<McpResult>");
+    expect(body.tools).toContain("echo");
+    expect(body.tools).toContain("get_sum");
+    expect(text(loaded)).toBe(
+      `loaded everything (mcp.everything): ${body.tool_count} tools: ${body.tools.join(", ")}`,
+    );
   });
 
   it("is found by search, described by its schema, and called three times concurrently", async () => {
@@ -98,18 +103,20 @@ describe("server-everything", () => {
         "return { a, b, c };",
       ].join("\n"),
     });
-    const report = structured<{
-      ok: boolean;
-      result: unknown;
-      tool_calls: { server: string; tool: string; ok: boolean }[];
-    }>(run);
-    expect(report.ok).toBe(true);
-    expect(report.result).toEqual({ a: "Echo: one", b: "The sum of 2 and 3 is 5.", c: "Echo: three" });
-    expect(report.tool_calls.map((c) => `${c.server}.${c.tool}:${c.ok}`).toSorted()).toEqual([
-      "everything.echo:true",
-      "everything.echo:true",
-      "everything.get-sum:true",
-    ]);
+    expect(structured(run)).toEqual({
+      ok: true,
+      result: { a: "Echo: one", b: "The sum of 2 and 3 is 5.", c: "Echo: three" },
+      logs: [],
+      duration_ms: expect.any(Number),
+      tool_call_counts: { "everything.echo": 2, "everything.get-sum": 1 },
+      tool_calls: [],
+    });
+
+    // What was observed is now the declared return type.
+    const observed = structured<{ declarations: string }>(
+      await call("get_mcp_schema", { server: "everything", tools: ["echo"] }),
+    );
+    expect(observed.declarations).toContain("Promise</** inferred from 2 observed results */ string>;");
   });
 
   it("loads over SSE and over stdio bridged to HTTP", async () => {
@@ -180,10 +187,8 @@ describe("bad input", () => {
     expect(structured(run)).toMatchObject({
       ok: true,
       result: ["Echo: allowed", "everything.get-sum is not in this execution's allowed_tools"],
-      tool_calls: [
-        { server: "everything", tool: "echo", ok: true },
-        { server: "everything", tool: "get-sum", ok: false },
-      ],
+      tool_call_counts: { "everything.echo": 1, "everything.get-sum": 1 },
+      tool_calls: [{ server: "everything", tool: "get-sum", ok: false, error: "tool_not_allowed" }],
     });
   });
 

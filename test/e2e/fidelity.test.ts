@@ -69,8 +69,11 @@ async function reference(tool: string, args: Args, downstream = "everything"): P
   return (await client.callTool({ name: tool, arguments: args })) as CallToolResult;
 }
 
+/** Every call listed (`tool_calls: "full"`), so a successful one can be checked too. */
 async function execute(era: Era, code: string): Promise<Report> {
-  return structured<Report>(await gateway(era).callTool({ name: "execute_code", arguments: { code } }));
+  return structured<Report>(
+    await gateway(era).callTool({ name: "execute_code", arguments: { code, tool_calls: "full" } }),
+  );
 }
 
 /** The value `mcp.<downstream>.<tool>(args)` resolves to in code, checked to be one successful call. */

@@ -44,28 +44,34 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
     expect(client.getServerCapabilities()).toEqual({ tools: { listChanged: false } });
   });
 
-  it("lists a small fixed tool surface with output schemas", async () => {
+  it("lists a small fixed tool surface, without output schemas", async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).toSorted()).toEqual(GATEWAY_TOOLS);
+    expect(tools.map((tool) => tool.outputSchema)).toEqual(tools.map(() => undefined));
     const execute = tools.find((tool) => tool.name === "execute_code");
-    expect(Object.keys(execute?.outputSchema?.properties ?? {}).toSorted()).toEqual([
-      "duration_ms",
-      "error",
-      "logs",
-      "ok",
-      "result",
+    expect(Object.keys(execute?.inputSchema.properties ?? {})).toEqual([
+      "code",
+      "timeout_ms",
+      "allowed_tools",
       "tool_calls",
-      "tool_calls_omitted",
+      "session",
     ]);
     const open = tools.find((tool) => tool.name === "open_session");
-    expect(open?.description).toContain("expires after 1 h without use");
+    expect(open?.description).toContain("it expires after 1 h idle");
   });
 
-  it("runs code and returns structured and text results", async () => {
+  it("runs code and returns structured content and a compact text", async () => {
     const result = await client.callTool({ name: "execute_code", arguments: { code: "return 1 + 1" } });
     expect(result.isError).toBeUndefined();
-    expect(result.structuredContent).toMatchObject({ ok: true, result: 2, logs: [], tool_calls: [] });
-    expect(JSON.parse(text(result) ?? "")).toEqual(result.structuredContent);
+    expect(result.structuredContent).toMatchObject({
+      ok: true,
+      result: 2,
+      logs: [],
+      tool_call_counts: {},
+      tool_calls: [],
+    });
+    const { duration_ms } = result.structuredContent as { duration_ms: number };
+    expect(text(result)).toBe(`ok (${duration_ms} ms)\nresult: 2`);
   });
 
   it("reports a failing program as an error result with the report", async () => {

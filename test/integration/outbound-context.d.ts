@@ -5,5 +5,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     dohUrl: string;
     redirectOrigins: string[];
+    /** The MCP endpoint of test/unit/support/shapes-server.ts. */
+    shapesUrl: string;
   }
 }

@@ -11,10 +11,12 @@ import { describe, expect, it } from "vitest";
 import {
   generateApi,
   renderDeclarations,
+  RESULT_TYPE_NOTE,
   SANDBOX_PRELUDE,
   toolIdentifiers,
   type ToolDefinition,
 } from "../../src/apigen/declarations";
+import { mergeShapes, shapeOf } from "../../src/apigen/infer-schema";
 import { schemaToType } from "../../src/apigen/schema-to-type";
 import { PROJECT_ROOT } from "../support/project";
 
@@ -245,5 +247,55 @@ describe("a server with hard schemas", () => {
       "use.ts": `export async function use() {\n  const r = await mcp.hard.mixed({ v: "a" });\n  const ok: boolean = r.ok;\n  await mcp.hard.delete_({ "weird key": null });\n  return ok;\n}\n`,
     });
     expect(result.output).toBe("");
+  });
+});
+
+describe("return types inferred from observed results", () => {
+  const tools: ToolDefinition[] = [
+    {
+      name: "lookup",
+      description: "Looks up.",
+      inputSchema: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+    },
+    {
+      name: "declared",
+      outputSchema: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
+    },
+    { name: "never-called" },
+  ];
+  const observed = {
+    lookup: {
+      schema: mergeShapes(shapeOf({ id: "a", price: 1 }), shapeOf({ id: "b", price: null })),
+      observations: 2,
+    },
+    declared: { schema: shapeOf("a string the schema does not allow"), observations: 1 },
+  };
+  const api = generateApi("s", tools, (name) => observed[name as keyof typeof observed]);
+
+  it("declares them marked as inferred, never over an outputSchema, and the generic type where nothing was seen", () => {
+    expect(api.tools.map((tool) => tool.returns)).toEqual(["inferred", "declared", "generic"]);
+    expect(api.tools[0]?.declaration).toBe(
+      "  /** Looks up. */\n  function lookup(args: {\n    id: string;\n  }): Promise</** inferred from 2 observed results */ {\n    id: string;\n    price: number | null;\n  }>;",
+    );
+    expect(api.tools.map((tool) => tool.signature)).toEqual([
+      "mcp.s.lookup(args: { id: string; }): Promise</* inferred */ { id: string; price: number | null; }>",
+      "mcp.s.declared(args?: { [key: string]: unknown; }): Promise<{ n: number; }>",
+      "mcp.s.never_called(args?: { [key: string]: unknown; }): Promise<McpResult>",
+    ]);
+  });
+
+  it("type-check with the short result type and with the full prelude, and catch a wrong use", () => {
+    const use =
+      'export async function use() {\n  const item = await mcp.s.lookup({ id: "a" });\n  const id: string = item.id;\n  const price: number | null = item.price;\n  return [id, price, await mcp.s.never_called()];\n}\n';
+    for (const shared of [RESULT_TYPE_NOTE, SANDBOX_PRELUDE]) {
+      const result = typecheck({ "api.d.ts": shared + renderDeclarations(api), "use.ts": use });
+      expect(result.output).toBe("");
+    }
+    const wrong = typecheck({
+      "api.d.ts": RESULT_TYPE_NOTE + renderDeclarations(api),
+      "use.ts":
+        'export async function use() { const price: number = (await mcp.s.lookup({ id: "a" })).price; return price; }\n',
+    });
+    expect(wrong.output).toContain("Type 'number | null' is not assignable to type 'number'");
   });
 });
