@@ -5,6 +5,7 @@
  * for the calls.
  */
 import { docComment, schemaToType } from "./schema-to-type";
+import { parameterText } from "./search";
 
 export interface ToolDefinition {
   name: string;
@@ -25,6 +26,8 @@ export interface GeneratedTool {
   signature: string;
   /** The full declaration, with its JSDoc and any aliases it needs. */
   declaration: string;
+  /** The input schema's words (parameter names, descriptions, enum values), for `search_tools`. */
+  parameters: string;
 }
 
 export interface GeneratedApi {
@@ -101,7 +104,8 @@ export function generateApi(server: string, tools: ToolDefinition[]): GeneratedA
     const signature = oneLine(
       `mcp.${server}.${identifier}(args${argsOptional}: ${input.type}): Promise<${returnType}>`,
     );
-    return { name: tool.name, identifier, description, signature, declaration };
+    const parameters = parameterText(tool.inputSchema);
+    return { name: tool.name, identifier, description, signature, declaration, parameters };
   });
   return { server, tools: generated };
 }
