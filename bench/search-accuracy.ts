@@ -78,7 +78,9 @@ export function measureSearchAccuracy(set: QuerySet, lists: ToolList[]): Accurac
     generateApi(server, tools).tools.map((tool) => ({ ...tool, server })),
   );
   const outcomes = set.queries.map((query): QueryOutcome => {
-    const ranked = searchTools(catalogue, query.query, 10).map((hit) => `${hit.tool.server}.${hit.tool.name}`);
+    const ranked = searchTools(catalogue, query.query, 10).map(
+      (hit) => `${hit.tool.server}.${hit.tool.name}`,
+    );
     const accepted = new Set([query.expected, ...(query.alternates ?? [])]);
     const index = ranked.findIndex((name) => accepted.has(name));
     return { query, top: ranked.slice(0, 3), rank: index === -1 ? undefined : index + 1 };
@@ -115,6 +117,27 @@ export function searchAccuracySection(report: AccuracyReport, listNote: string):
     `\n## Search accuracy (search_tools over a catalogue of ${report.catalogue.servers} servers, ${report.catalogue.tools} tools)\n`,
     listNote,
     table(["queries", "count", "top-1", "top-3"], rows),
-    ...(misses.length > 0 ? ["", "Not ranked first:", ...misses] : ["", "Every query ranked its tool first."]),
+    ...(misses.length > 0
+      ? ["", "Not ranked first:", ...misses]
+      : ["", "Every query ranked its tool first."]),
   ].join("\n");
+}
+
+const namesAndDescriptions = (tools: ToolDefinition[]) =>
+  JSON.stringify(tools.map((tool) => [tool.name, tool.description ?? ""]));
+
+/**
+ * `npm run bench`'s section: the recorded lists with server-everything's list as the live server
+ * gives it now in place of the recorded one (they are meant to be the same; the section says
+ * whether they are).
+ */
+export function searchAccuracyBench(liveEverything: ToolDefinition[]): string {
+  const set = loadQuerySet();
+  const lists = set.servers.map((server) =>
+    server === "everything" ? { server, tools: liveEverything } : recordedToolList(server),
+  );
+  const same =
+    namesAndDescriptions(liveEverything) === namesAndDescriptions(recordedToolList("everything").tools);
+  const note = `Lists: ${set.servers.map((s) => (s === "everything" ? "everything (live)" : `${s} (recorded)`)).join(", ")}; the live server-everything list ${same ? "has the same tool names and descriptions as" : "DIFFERS from"} the recorded one. Queries: test/fixtures/search-queries.json.`;
+  return searchAccuracySection(measureSearchAccuracy(set, lists), note);
 }

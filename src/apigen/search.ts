@@ -166,8 +166,10 @@ interface IndexedTool<T> {
 const analysed = new Map<string, Omit<IndexedTool<SearchableTool>, "tool">>();
 const MAX_CACHED_TOOLS = 5_000;
 
-function index<T extends SearchableTool>(tool: T): IndexedTool<T> {
-  const key = [tool.server, tool.name, tool.identifier, tool.description, tool.parameters ?? ""].join("\u0000");
+function indexTool<T extends SearchableTool>(tool: T): IndexedTool<T> {
+  const key = [tool.server, tool.name, tool.identifier, tool.description, tool.parameters ?? ""].join(
+    "\u0000",
+  );
   let entry = analysed.get(key);
   if (!entry) {
     const name = tool.name === tool.identifier ? tool.name : `${tool.name} ${tool.identifier}`;
@@ -245,7 +247,13 @@ interface Query {
 }
 
 function parseQuery(query: string, vocabulary: Set<string>): Query {
-  const parsed: Query = { words: [], terms: new Map(), actions: new Set(), actionStems: new Set(), unmatched: [] };
+  const parsed: Query = {
+    words: [],
+    terms: new Map(),
+    actions: new Set(),
+    actionStems: new Set(),
+    unmatched: [],
+  };
   const addWord = (word: string, weight: number, implied: boolean) => {
     if (parsed.words.some((existing) => existing.word === word)) return;
     const key = stem(word);
@@ -278,12 +286,8 @@ function parseQuery(query: string, vocabulary: Set<string>): Query {
 }
 
 /** The tools that match `query`, best first, and what to say when none does. */
-export function findTools<T extends SearchableTool>(
-  tools: T[],
-  query: string,
-  limit: number,
-): ToolSearch<T> {
-  const documents = tools.map(index);
+export function findTools<T extends SearchableTool>(tools: T[], query: string, limit: number): ToolSearch<T> {
+  const documents = tools.map(indexTool);
   dropSharedPrefixes(documents);
   const vocabulary = new Set<string>();
   const documentFrequency = new Map<string, number>();
@@ -375,7 +379,11 @@ export function findTools<T extends SearchableTool>(
 }
 
 /** The ranked tools alone (see `findTools`). */
-export function searchTools<T extends SearchableTool>(tools: T[], query: string, limit: number): SearchHit<T>[] {
+export function searchTools<T extends SearchableTool>(
+  tools: T[],
+  query: string,
+  limit: number,
+): SearchHit<T>[] {
   return findTools(tools, query, limit).hits;
 }
 
@@ -413,7 +421,8 @@ export function parameterText(schema: unknown): string {
       const value = record[key];
       if (typeof value === "string" && depth > 0) push(value);
     }
-    if (Array.isArray(record.enum)) for (const value of record.enum) if (typeof value === "string") push(value);
+    if (Array.isArray(record.enum))
+      for (const value of record.enum) if (typeof value === "string") push(value);
     const properties = record.properties;
     if (typeof properties === "object" && properties !== null && !Array.isArray(properties)) {
       for (const [name, child] of Object.entries(properties)) {
@@ -421,10 +430,12 @@ export function parameterText(schema: unknown): string {
         visit(child, depth + 1);
       }
     }
-    for (const key of ["items", "anyOf", "oneOf", "allOf", "additionalProperties"]) visit(record[key], depth + 1);
+    for (const key of ["items", "anyOf", "oneOf", "allOf", "additionalProperties"])
+      visit(record[key], depth + 1);
     for (const key of ["$defs", "definitions"]) {
       const definitions = record[key];
-      if (typeof definitions === "object" && definitions !== null) visit(Object.values(definitions), depth + 1);
+      if (typeof definitions === "object" && definitions !== null)
+        visit(Object.values(definitions), depth + 1);
     }
   };
   visit(schema, 0);
