@@ -116,7 +116,7 @@ function words(text: string): string[] {
   return lower
     .split(/[^a-z0-9]+/)
     .flatMap((word) => (ABBREVIATIONS[word] ?? word).split(" "))
-    .filter((word) => word.length > 1 && !/^\d+$/.test(word) && !STOP_WORDS.has(word));
+    .filter((word) => (word.length > 1 || /^\d$/.test(word)) && !STOP_WORDS.has(word));
 }
 
 const FILE_NAME =
@@ -257,6 +257,8 @@ function parseQuery(query: string, vocabulary: Set<string>): Query {
   const addWord = (word: string, weight: number, implied: boolean) => {
     if (parsed.words.some((existing) => existing.word === word)) return;
     const key = stem(word);
+    // A number counts only where a tool has it (`tool_417`); elsewhere it is an argument ("issue 7").
+    if (/^\d+$/.test(word) && !vocabulary.has(key)) return;
     const groups = groupsOf(key);
     const terms = new Map<string, number>([[key, weight]]);
     for (const group of groups) terms.set(group, weight * WEIGHT.group);

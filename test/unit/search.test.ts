@@ -60,6 +60,21 @@ describe("findTools", () => {
     expect(names("comment on #12", 1)).toEqual(["github.add_issue_comment"]);
   });
 
+  it("finds a tool by a number it has, and ignores a number no tool has", () => {
+    const synthetic = Array.from({ length: 500 }, (_, i) => ({
+      server: "many",
+      name: `tool_${String(i).padStart(3, "0")}`,
+      identifier: `tool_${String(i).padStart(3, "0")}`,
+      description: `Synthetic tool number ${i} of 500 that returns its own number.`,
+    }));
+    expect(findTools(synthetic, "synthetic tool number 417", 1).hits.map((hit) => hit.tool.name)).toEqual([
+      "tool_417",
+    ]);
+    const search = findTools(catalogue, "merge PR 12", 1);
+    expect(search.hits.map((hit) => hit.tool.name)).toEqual(["merge_pull_request"]);
+    expect(search.unmatched).toEqual([]);
+  });
+
   it("matches a misspelt word to the nearest word the tools have", () => {
     const search = findTools(catalogue, "take a screnshot", 1);
     expect(search.hits.map((hit) => hit.tool.name)).toEqual(["browser_take_screenshot"]);
