@@ -11,7 +11,13 @@
  *    production path, and programs that stall it in native code (the local server keeps answering).
  * 3. Our `execute_code` round trip per protocol era against our `tools/list`.
  * 4. Tokens of each server's full `tools/list` against ours.
+ * 5. `search_tools` accuracy on the labelled queries (`search-accuracy.ts`).
+ * 6. Context tokens of scripted multi-step tasks on real servers, direct against code mode
+ *    (`context-tokens.ts`).
  */
+// First: lets the modules that reach src/ (imported dynamically below) resolve its imports.
+import "./source-imports.ts";
+import type { ToolDefinition } from "../src/apigen/declarations.ts";
 import { availableParallelism } from "node:os";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { connectClient } from "../test/support/mcp-client.ts";
@@ -24,6 +30,7 @@ import { measureBusyLoop } from "./busy-loop.ts";
 import { comparisonMeasurements, interleave, printComparison } from "./compare.ts";
 import { codemodeSide, directEchoes, oursSide, type CodeModeSide } from "./contenders.ts";
 import { eraRoundTrips, toolListTokens } from "./gateway-only.ts";
+import { contextTokensSection } from "./context-tokens.ts";
 import { localRuntimeSection } from "./local-runtime.ts";
 import { timed } from "./stats.ts";
 
@@ -99,11 +106,15 @@ try {
     hardTimeoutMs: BUSY_HARD_TIMEOUT_MS,
   });
   const eras = await eraRoundTrips(server.origin, tokens.access_token);
+  const everythingTools = (await direct.listTools()).tools;
   const tokenCounts = toolListTokens({
     ours: (await oursClient.listTools()).tools,
-    everything: (await direct.listTools()).tools,
+    everything: everythingTools,
     codemode: (await codemodeClient.listTools()).tools,
   });
+  const { searchAccuracyBench } = await import("./search-accuracy.ts");
+  const searchAccuracy = searchAccuracyBench(everythingTools as ToolDefinition[]);
+  const contextTokens = await contextTokensSection({ origin: server.origin, token: tokens.access_token });
   // Last: a spinning anchor answers nothing more and keeps a core busy until it is stopped.
   const busyCodemode =
     process.env.BENCH_ANCHOR_BUSY === "1" ? await busyOf(codemode, anchor.origin) : undefined;
@@ -123,6 +134,8 @@ try {
   console.log(local);
   console.log(eras);
   console.log(tokenCounts);
+  console.log(searchAccuracy);
+  console.log(contextTokens);
 } finally {
   await closeAll(clients, [server, devServer, anchor, everything]);
 }

@@ -6,6 +6,7 @@
  * original names are kept for the calls.
  */
 import { docComment, schemaToType, type ConvertedSchema } from "./schema-to-type";
+import { parameterText } from "./search";
 
 export interface ToolDefinition {
   name: string;
@@ -36,6 +37,8 @@ export interface GeneratedTool {
   /** The full declaration, with its JSDoc and any aliases it needs. */
   declaration: string;
   returns: ReturnSource;
+  /** The input schema's words (parameter names, descriptions, enum values), for `search_tools`. */
+  parameters: string;
 }
 
 export interface GeneratedApi {
@@ -129,7 +132,8 @@ function generateTool(
   const signature = oneLine(
     `mcp.${server}.${identifier}(args${argsOptional}: ${input.type}): Promise<${returns === "inferred" ? "/* inferred */ " : ""}${returnType}>`,
   );
-  return { name: tool.name, identifier, description, signature, declaration, returns };
+  const parameters = parameterText(tool.inputSchema);
+  return { name: tool.name, identifier, description, signature, declaration, returns, parameters };
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   SANDBOX_PRELUDE,
   type GeneratedApi,
 } from "../apigen/declarations";
-import { closeMatches, searchTools } from "../apigen/search";
+import { closeMatches, findTools } from "../apigen/search";
 import { GatewayError, unwrap } from "../errors";
 import { compact } from "./compact-schema";
 import { sessionArgument } from "./session-tools";
@@ -85,8 +85,8 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
         const { loaded, apis, failures } = unwrap(await stub.serverApis(key, only ? [only] : undefined));
         if (only && !loaded.includes(only)) throw serverNotFound(only, loaded);
         const tools = apis.flatMap((api) => api.tools.map((tool) => ({ ...tool, server: api.server })));
-        const hits = searchTools(tools, query, limit ?? DEFAULT_SEARCH_LIMIT);
-        const results = hits.map(({ tool }) => ({
+        const search = findTools(tools, query, limit ?? DEFAULT_SEARCH_LIMIT);
+        const results = search.hits.map(({ tool }) => ({
           server: tool.server,
           tool: tool.name,
           signature: tool.signature,
@@ -94,16 +94,24 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
         }));
         let text: string;
         if (results.length > 0) {
-          text = results
+          const lines = results
             .map((hit) => (hit.description ? `${hit.signature} — ${hit.description}` : hit.signature))
             .join("\n");
+          // Hits that share less than half of the query's words: said, with what else exists.
+          text = search.weak
+            ? `no tool matches "${query}" well${search.unmatched.length > 0 ? ` (no tool mentions: ${search.unmatched.join(", ")})` : ""}; closest:\n${lines}\nloaded: ${whatExists(apis)}`
+            : lines;
         } else if (apis.length === 0 && failures.length === 0) {
           text = "no servers are loaded; connect one with load_mcp_server";
         } else {
           text = `no tool matches "${query}"${apis.length > 0 ? `. Loaded: ${whatExists(apis)}. Try other words, or get_mcp_schema for a server's tools` : ""}`;
         }
         return structuredResult(
-          { results, ...(failures.length > 0 ? { unavailable: failures } : {}) },
+          {
+            results,
+            ...(search.weak && results.length > 0 ? { weak: true } : {}),
+            ...(failures.length > 0 ? { unavailable: failures } : {}),
+          },
           text + unavailableLine(failures),
         );
       }),
