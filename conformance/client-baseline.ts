@@ -49,7 +49,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /**
  * The file is `reasons: { <key>: <text> }` and, per requirement set, `<revision>: { <reason key>:
  * [scenario:check-id, ...] }`. An entry under an unknown reason, a reason without text, an entry
- * that is not `scenario:check-id` or one listed twice is refused, so no entry lacks a reason.
+ * that is not `scenario:check-id` or one listed twice is refused, so no entry lacks a reason; so
+ * is a reason that no entry uses, so that deleting a group means deleting its reason too.
  */
 export function parseClientBaseline(text: string): ClientBaseline {
   const document: unknown = parse(text);
@@ -83,6 +84,9 @@ export function parseClientBaseline(text: string): ClientBaseline {
     }
     entries.set(revision, listed);
   }
+  const used = new Set([...entries.values()].flatMap((listed) => [...listed.values()]));
+  for (const reason of reasons.keys())
+    if (!used.has(reason)) fail(`reason "${reason}" is not used by any entry`);
   return { reasons, entries };
 }
 

@@ -24,21 +24,19 @@ describe("client baseline file", () => {
   it("parses, and every entry of both requirement sets names a reason that is written out", () => {
     const baseline = parseClientBaseline(BASELINE_TEXT);
     expect([...baseline.entries.keys()]).toEqual(["2025-11-25", "2026-07-28"]);
-    expect([...baseline.reasons.keys()]).toEqual([
-      "downstream-oauth",
-      "no-elicitation",
-      "no-elicitation-input-required",
-    ]);
     for (const entries of baseline.entries.values())
       for (const reason of entries.values()) expect(baseline.reasons.get(reason)?.length).toBeGreaterThan(80);
   });
 
-  it("lists the OAuth scenarios only under downstream-oauth, and nothing else under it", () => {
+  it("keeps the temporary downstream-oauth group to auth/* scenarios, and no auth/* scenario elsewhere", () => {
+    // Until issue 9 lands, every auth/* failure is there for that one reason; the group (and its
+    // reason) is deleted when the feature lands, and this test holds before and after.
     const baseline = parseClientBaseline(BASELINE_TEXT);
     for (const entries of baseline.entries.values())
       for (const [entry, reason] of entries)
         expect(entry.startsWith("auth/")).toBe(reason === "downstream-oauth");
-    expect(baseline.reasons.get("downstream-oauth")).toMatch(/^Downstream OAuth not built yet \(issue 9\)\./);
+    const oauth = baseline.reasons.get("downstream-oauth");
+    if (oauth !== undefined) expect(oauth).toMatch(/^Downstream OAuth not built yet \(issue 9\)\./);
   });
 
   it("writes one requirement set's entries in the suite's own --expected-failures format", () => {
@@ -83,6 +81,11 @@ reasons:
       "a key that is not a requirement set",
       "reasons:\n  r: text\nclient:\n  r:\n    - a:b\n",
       /"client" is not a requirement set/,
+    ],
+    [
+      "a reason that no entry uses",
+      'reasons:\n  r: text\n  unused: text\n"2025-11-25":\n  r:\n    - a:b\n',
+      /reason "unused" is not used by any entry/,
     ],
     ["no reasons at all", '"2025-11-25":\n', /`reasons` must map each reason key to its text/],
   ])("refuses %s", (_what, text, message) => {
