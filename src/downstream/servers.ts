@@ -112,6 +112,8 @@ export class DownstreamServers implements ToolCallTarget {
    * again rather than a new authorization started on every use.
    */
   readonly #waiting = new Map<string, { error: GatewayError; until: number }>();
+  /** The OAuth provider of each live connection (where the SDK leaves an authorization it started). */
+  readonly #providers = new Map<string, GrantProvider>();
   readonly #inferred: InferredTypes;
   /** APIs with inferred return types, by server, kept while their base API and shapes last. */
   readonly #declared = new Map<string, { base: GeneratedApi; version: number; api: GeneratedApi }>();
@@ -211,6 +213,7 @@ export class DownstreamServers implements ToolCallTarget {
     if (!record) return undefined;
     this.#records.delete(name);
     this.#waiting.delete(name);
+    this.#providers.delete(name);
     this.#forgetShapes(name);
     await this.#pool.drop(name);
     return record;
@@ -320,7 +323,15 @@ export class DownstreamServers implements ToolCallTarget {
    * with `authorization_required` and a fresh link.
    */
   async reconnectUnauthorized(name: string): Promise<GatewayError> {
+    const provider = this.#providers.get(name);
+    const record = this.#records.get(name);
+    this.#providers.delete(name);
     await this.#pool.drop(name);
+    // The SDK decided the person must authorize (a scope step-up, or a refresh refused): the
+    // authorization it started is the one given to the person.
+    if (provider?.authorizationUrl && record) {
+      return this.#askToAuthorize(record, provider, this.#environment(), new URL(record.url));
+    }
     try {
       await this.api(name);
       return new GatewayError(
@@ -383,7 +394,7 @@ export class DownstreamServers implements ToolCallTarget {
       // Refreshed ahead of expiry, so the first request does not meet a 401.
       if (provider?.tokensNeedRefresh) await this.#refreshAhead(provider, url, settings);
       if (provider?.authorizationUrl) throw new UnauthorizedError();
-      return await DownstreamConnection.connect({
+      const connection = await DownstreamConnection.connect({
         url,
         transport: record.transport,
         headers,
@@ -392,6 +403,8 @@ export class DownstreamServers implements ToolCallTarget {
         ...(provider ? { authProvider: provider } : {}),
         onToolsChanged,
       });
+      if (provider) this.#providers.set(record.name, provider);
+      return connection;
     } catch (error) {
       if (!(error instanceof UnauthorizedError)) throw error;
       if (!provider?.authorizationUrl) {
@@ -400,17 +413,27 @@ export class DownstreamServers implements ToolCallTarget {
           `${url.host} answered 401 Unauthorized, and no OAuth authorization could be started there: check the URL, or give the server its credentials in headers`,
         );
       }
-      const link = await startAuthorization(this.#grantContext(environment), provider, {
-        sessionHandle: environment.sessionHandle,
-        serverName: record.name,
-        serverUrl: record.url,
-        transport: record.transport,
-        headers: await openHeaders(record.sealedHeaders, environment.encryptionKey),
-      });
-      const required = authorizationRequired(record.name, url.host, link);
-      this.#waiting.set(record.name, { error: required, until: Date.now() + LINK_REUSE_MS });
-      throw required;
+      throw await this.#askToAuthorize(record, provider, environment, url);
     }
+  }
+
+  /** Keeps the authorization the SDK started, and the error that gives the person its link. */
+  async #askToAuthorize(
+    record: ServerRecord,
+    provider: GrantProvider,
+    environment: DownstreamEnvironment,
+    url: URL,
+  ): Promise<GatewayError> {
+    const link = await startAuthorization(this.#grantContext(environment), provider, {
+      sessionHandle: environment.sessionHandle,
+      serverName: record.name,
+      serverUrl: record.url,
+      transport: record.transport,
+      headers: await openHeaders(record.sealedHeaders, environment.encryptionKey),
+    });
+    const required = authorizationRequired(record.name, url.host, link);
+    this.#waiting.set(record.name, { error: required, until: Date.now() + LINK_REUSE_MS });
+    return required;
   }
 
   /**

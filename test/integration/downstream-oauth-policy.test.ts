@@ -117,6 +117,29 @@ describe("the authorization flow through the outbound policy", () => {
     expect(reopened.discoveryState()?.authorizationServerUrl).toBe("https://auth.test");
   });
 
+  it("identifies the gateway by its metadata document where the server supports it, on https only", async () => {
+    internet.authorizationServer.client_id_metadata_document_supported = true;
+    const grant = await provider();
+    expect(await auth(grant, { serverUrl: SERVER, fetchFn: policyFetch() })).toBe("REDIRECT");
+    expect(grant.authorizationUrl?.searchParams.get("client_id")).toBe(
+      `${GATEWAY}/oauth/client-metadata.json`,
+    );
+    expect(requested.some((line) => line.startsWith("POST https://auth.test/register"))).toBe(false);
+
+    // A gateway served over http (loopback development) cannot be identified by URL: it registers.
+    requested = [];
+    const overHttp = await GrantProvider.open({
+      db: env.DB,
+      encryptionKey: KEY,
+      userId: (await upsertUser(env.DB, { provider: "local", subject: "http", displayName: "h" })).id,
+      resource: SERVER,
+      origin: "http://127.0.0.1:8787",
+    });
+    expect(await auth(overHttp, { serverUrl: SERVER, fetchFn: policyFetch() })).toBe("REDIRECT");
+    expect(overHttp.authorizationUrl?.searchParams.get("client_id")).toBe("registered-client");
+    expect(requested).toContain("POST https://auth.test/register");
+  });
+
   it("refuses an authorization server on a private address without contacting it", async () => {
     internet.resourceMetadata.authorization_servers = ["https://alias.test"];
     const grant = await provider();

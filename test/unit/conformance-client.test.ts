@@ -28,15 +28,16 @@ describe("client baseline file", () => {
       for (const reason of entries.values()) expect(baseline.reasons.get(reason)?.length).toBeGreaterThan(80);
   });
 
-  it("keeps the temporary downstream-oauth group to auth/* scenarios, and no auth/* scenario elsewhere", () => {
-    // Until issue 9 lands, every auth/* failure is there for that one reason; the group (and its
-    // reason) is deleted when the feature lands, and this test holds before and after.
+  it("baselines one auth/* check only, for its own reason: the CIMD client id under http", () => {
     const baseline = parseClientBaseline(BASELINE_TEXT);
-    for (const entries of baseline.entries.values())
-      for (const [entry, reason] of entries)
-        expect(entry.startsWith("auth/")).toBe(reason === "downstream-oauth");
-    const oauth = baseline.reasons.get("downstream-oauth");
-    if (oauth !== undefined) expect(oauth).toMatch(/^Downstream OAuth not built yet \(issue 9\)\./);
+    for (const [set, entries] of baseline.entries) {
+      const auth = [...entries].filter(([entry]) => entry.startsWith("auth/"));
+      expect({ set, auth }).toEqual({
+        set,
+        auth: [["auth/basic-cimd:cimd-client-id-used", "cimd-needs-https"]],
+      });
+    }
+    expect(baseline.reasons.has("downstream-oauth")).toBe(false);
   });
 
   it("writes one requirement set's entries in the suite's own --expected-failures format", () => {

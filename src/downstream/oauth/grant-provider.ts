@@ -54,6 +54,7 @@ export class GrantProvider implements OAuthClientProvider {
   #codeVerifier: string | undefined;
   #state: string | undefined;
   #stale = false;
+  #rediscover = false;
   /** Set when the SDK decided the person must authorize: where to send them. */
   authorizationUrl: URL | undefined;
 
@@ -117,9 +118,12 @@ export class GrantProvider implements OAuthClientProvider {
    * The server refused the token this provider holds: before the SDK refreshes, the grant is read
    * again, since another session of the user may have refreshed (and rotated the refresh token)
    * meanwhile, and a rotated-out refresh token presented again makes many servers revoke the grant.
+   * Discovery is done again too: the server may have moved to another authorization server, and
+   * then the SDK discards the client and tokens stamped with the old issuer and registers anew.
    */
   markStale(): void {
     this.#stale = true;
+    this.#rediscover = true;
   }
 
   async saveTokens(tokens: StoredOAuthTokens): Promise<void> {
@@ -169,11 +173,12 @@ export class GrantProvider implements OAuthClientProvider {
   }
 
   async saveDiscoveryState(discoveryState: OAuthDiscoveryState): Promise<void> {
+    this.#rediscover = false;
     await this.#update((data) => ({ ...data, discoveryState }));
   }
 
   discoveryState(): OAuthDiscoveryState | undefined {
-    return this.#grant.data.discoveryState;
+    return this.#rediscover ? undefined : this.#grant.data.discoveryState;
   }
 
   async invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery"): Promise<void> {
