@@ -1,12 +1,14 @@
 /**
- * @module Everything outside `/mcp`: the browser login (consent, identity provider), a landing
- * page that says how to connect, and a health check.
+ * @module Everything outside `/mcp`: the browser login (identity provider, consent), a landing
+ * page that says how to connect, a health check, and the operator API.
  */
 import { Hono } from "hono";
 import { escapeHtml, page } from "./auth/html";
 import { downstreamRoutes } from "./auth/downstream-routes";
 import { authRoutes, type AuthEnv } from "./auth/routes";
+import { identityConfigurationProblem } from "./auth/providers";
 import { MCP_ROUTE } from "./mcp/handler";
+import { operatorRoutes } from "./operator/routes";
 
 export const app = new Hono<{ Bindings: AuthEnv }>();
 
@@ -21,7 +23,12 @@ app.get("/", (c) => {
   );
 });
 
-app.get("/health", (c) => c.json({ ok: true }));
+/** Healthy when people can log in: a missing or wrong identity setting is named here. */
+app.get("/health", (c) => {
+  const problem = identityConfigurationProblem(c.env, c.req.raw);
+  return problem ? c.json({ ok: false, error: problem }, 503) : c.json({ ok: true });
+});
 
 app.route("/", authRoutes());
 app.route("/", downstreamRoutes());
+app.route("/", operatorRoutes());

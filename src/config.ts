@@ -42,9 +42,25 @@ export interface SandboxRuntimeSettings {
   controlUrl: string | undefined;
 }
 
+/** How people log in: `IDENTITY_PROVIDER` and the provider's own vars (docs/deployment.md). */
+export interface IdentitySettings {
+  /** `IDENTITY_PROVIDER`: `local` (default), `oidc` or `github`. */
+  provider: string;
+  /** `ADMIN_PASSWORD` (a secret): the one password of `local`. */
+  adminPassword: string;
+  /** `ALLOWED_USERS`, unparsed: who may log in through `oidc` or `github`. */
+  allowedUsers: string;
+  oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string };
+  /** `GITHUB_URL`/`GITHUB_API_URL` point at GitHub Enterprise Server (or a loopback test server). */
+  github: { clientId: string; clientSecret: string; webUrl: string; apiUrl: string };
+  /** How long one request to the identity provider may take. */
+  timeoutMs: number;
+}
+
 export interface Settings {
-  /** `IDENTITY_PROVIDER`: how people log in (`local` by default). */
-  identityProvider: string;
+  identity: IdentitySettings;
+  /** `OPERATOR_TOKEN`: the bearer secret of the operator API (`/operator/*`); unset disables it. */
+  operatorToken: string | undefined;
   /** `PUBLIC_URL`: the origin to serve as, whatever the request's host (optional). */
   publicUrl: string | undefined;
   execution: ExecutionLimits;
@@ -99,7 +115,25 @@ function readSandboxRuntime(env: RawEnv): SandboxRuntimeSettings | undefined {
 function parse(env: RawEnv): Settings {
   const timeoutMaxMs = positiveInteger(env, "EXECUTION_TIMEOUT_MAX_MS", 120_000);
   return {
-    identityProvider: text(env, "IDENTITY_PROVIDER") || "local",
+    identity: {
+      provider: text(env, "IDENTITY_PROVIDER") || "local",
+      adminPassword: typeof env["ADMIN_PASSWORD"] === "string" ? env["ADMIN_PASSWORD"] : "",
+      allowedUsers: text(env, "ALLOWED_USERS"),
+      oidc: {
+        issuer: text(env, "OIDC_ISSUER"),
+        clientId: text(env, "OIDC_CLIENT_ID"),
+        clientSecret: text(env, "OIDC_CLIENT_SECRET"),
+        scopes: text(env, "OIDC_SCOPES") || "openid email profile",
+      },
+      github: {
+        clientId: text(env, "GITHUB_CLIENT_ID"),
+        clientSecret: text(env, "GITHUB_CLIENT_SECRET"),
+        webUrl: text(env, "GITHUB_URL") || "https://github.com",
+        apiUrl: text(env, "GITHUB_API_URL") || "https://api.github.com",
+      },
+      timeoutMs: positiveInteger(env, "IDENTITY_PROVIDER_TIMEOUT_MS", 10_000),
+    },
+    operatorToken: text(env, "OPERATOR_TOKEN") || undefined,
     publicUrl: text(env, "PUBLIC_URL") || undefined,
     execution: {
       timeoutMs: Math.min(positiveInteger(env, "EXECUTION_TIMEOUT_MS", 30_000), timeoutMaxMs),

@@ -34,3 +34,20 @@ export async function browserSessionUser(db: D1Database, request: Request): Prom
     .first<{ user_id: string }>();
   return row?.user_id ?? null;
 }
+
+/** Ends the browser's session (a switch of account); returns the `Set-Cookie` value that clears it. */
+export async function endBrowserSession(db: D1Database, request: Request): Promise<string> {
+  const token = readCookie(request, COOKIE);
+  if (token)
+    await db
+      .prepare("DELETE FROM browser_sessions WHERE token_hash = ?")
+      .bind(await sha256Hex(token))
+      .run();
+  return setCookie(request, COOKIE, "", 0);
+}
+
+/** Ends every browser session of a user (the operator revoking their access). */
+export async function endUserBrowserSessions(db: D1Database, userId: string): Promise<number> {
+  const result = await db.prepare("DELETE FROM browser_sessions WHERE user_id = ?").bind(userId).run();
+  return result.meta.changes;
+}

@@ -1,13 +1,18 @@
 /**
- * @module The contract every upstream login (local password today; GitHub, generic OIDC later)
- * implements. The routes own consent, CSRF, the browser-bound transaction and the grant; a
- * provider only proves who the person is.
+ * @module The contract every login implements (`local` password, `oidc`, `github`). The routes own
+ * the browser-bound transaction, CSRF, who may enter, consent and the grant; a provider only
+ * proves who the person is.
  */
+import type { UpstreamLogin } from "./transaction";
 
 export interface Identity {
-  /** Stable id of the person at this provider. */
+  /** Stable id of the person at this provider (OIDC `sub`, GitHub's numeric user id). */
   subject: string;
   displayName: string;
+  /** An email the provider says is verified; absent otherwise. */
+  email?: string | undefined;
+  /** The GitHub login (only from `github`). */
+  githubLogin?: string | undefined;
 }
 
 export interface LoginContext {
@@ -21,6 +26,10 @@ export interface LoginContext {
   csrfToken: string;
   /** Where an upstream provider redirects back to (`/login/callback`). */
   callbackUrl: string;
+  /** The state, nonce and PKCE verifier `begin` sent upstream, for the callback to check. */
+  pendingUpstream: UpstreamLogin | undefined;
+  /** Keeps them with the transaction before the browser is sent upstream. */
+  rememberUpstream(pending: UpstreamLogin): Promise<void>;
 }
 
 export type LoginOutcome =
@@ -36,6 +45,17 @@ export type LoginOutcome =
 
 export interface IdentityProvider {
   readonly id: string;
+  /**
+   * Whose accounts these are: `local`, `github` (or `github:<url>` for GitHub Enterprise
+   * Server), `oidc:<issuer>`. A user record is keyed by it and the subject, so the same subject
+   * at two issuers is two people, and a grant from another provider stops working when the
+   * deployment switches.
+   */
+  accountNamespace(env: Env): string;
+  /** Whether `ALLOWED_USERS` decides who enters (not for `local`, which has one account). */
+  readonly usesAllowList: boolean;
+  /** What the login page says about the provider ("your GitHub account"). */
+  readonly label: string;
   /** Why this provider cannot log anyone in on this deployment, or null when it can. */
   unavailableReason(env: Env, request: Request): string | null;
   /**
@@ -45,7 +65,7 @@ export interface IdentityProvider {
    * an upstream login), so that only the address is counted.
    */
   claimedSubject(context: LoginContext): string | null;
-  /** Starts the login once the person has approved the client. */
+  /** Starts the login: a form, or a redirect to the upstream provider. */
   begin(context: LoginContext): Promise<Response> | Response;
   /** Completes it: a submitted form or an upstream callback. */
   finish(context: LoginContext): Promise<LoginOutcome>;

@@ -1,7 +1,10 @@
 /**
- * @module `local`: a password login for self-hosting and development. The password is the
- * Worker secret `ADMIN_PASSWORD`; everyone who knows it logs in as the one local user.
+ * @module `local`: a password login for one person (self-hosting and development). The password
+ * is the Worker secret `ADMIN_PASSWORD`; everyone who knows it logs in as the one local user, so a
+ * team deploys with `oidc` or `github` instead.
  */
+import { readSettings } from "../config";
+import { secretMatches } from "../random";
 import { errorPage, escapeHtml, page } from "./html";
 import type { IdentityProvider, LoginContext, LoginOutcome } from "./identity-provider";
 
@@ -16,16 +19,6 @@ function isLoopback(request: Request): boolean {
   return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-async function digest(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-}
-
-/** Compares in constant time (over fixed-length digests, so length leaks nothing either). */
-async function passwordMatches(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  return crypto.subtle.timingSafeEqual(a, b);
-}
-
 function loginForm(context: LoginContext, error?: string, status = 200): Response {
   return page(
     "Log in",
@@ -33,6 +26,7 @@ function loginForm(context: LoginContext, error?: string, status = 200): Respons
 <form method="post" action="/login">
 <input type="hidden" name="transaction" value="${escapeHtml(context.transactionId)}">
 <input type="hidden" name="csrf" value="${escapeHtml(context.csrfToken)}">
+<p>This gateway uses a single password for one person: everyone who knows it is the same user.</p>
 <p><label for="password">Admin password</label></p>
 <p><input id="password" type="password" name="password" autocomplete="current-password" required autofocus></p>
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
@@ -44,9 +38,15 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
 
 export const localProvider: IdentityProvider = {
   id: "local",
+  usesAllowList: false,
+  label: "the admin password",
+
+  accountNamespace() {
+    return "local";
+  },
 
   unavailableReason(env, request) {
-    const password = typeof env.ADMIN_PASSWORD === "string" ? env.ADMIN_PASSWORD : "";
+    const password = readSettings(env).identity.adminPassword;
     if (password.length === 0) {
       return "This deployment has no ADMIN_PASSWORD secret, so nobody can log in. Set one with `wrangler secret put ADMIN_PASSWORD`.";
     }
@@ -71,7 +71,7 @@ export const localProvider: IdentityProvider = {
     }
     const reason = localProvider.unavailableReason(context.env, context.request);
     if (reason) return { kind: "respond", response: errorPage("Login unavailable", reason, 503) };
-    if (!(await passwordMatches(password, context.env.ADMIN_PASSWORD))) {
+    if (!(await secretMatches(password, readSettings(context.env).identity.adminPassword))) {
       return { kind: "rejected", response: loginForm(context, "That password is not correct.", 401) };
     }
     return { kind: "identified", identity: { subject: LOCAL_SUBJECT, displayName: "Administrator" } };

@@ -1,9 +1,11 @@
 /**
- * @module `/mcp`: the OAuth provider's API handler. It checks the grant's props, refuses JSON-RPC
+ * @module `/mcp`: the OAuth provider's API handler. It checks the grant's props and that its user
+ * may still enter (`ALLOWED_USERS`, the provider in use), refuses JSON-RPC
  * batches, then serves both protocol eras (2026-07-28 stateless, 2025-11-25 initialize) through
  * `createMcpHandler`.
  */
 import { createMcpHandler } from "agents/mcp/server";
+import { refuseStaleGrant } from "../auth/access";
 import { grantPropsSchema } from "../auth/grant";
 import { readSettings } from "../config";
 import { refuseBatch } from "./batch-guard";
@@ -21,6 +23,10 @@ export const mcpApiHandler = {
         { status: 401 },
       );
     }
+    // Taken off ALLOWED_USERS, or from a provider this deployment no longer uses: refused now,
+    // not when the token expires.
+    const stale = refuseStaleGrant(env, parsed.data);
+    if (stale) return stale;
     const batch = await refuseBatch(request);
     if (batch) return batch;
     const settings = readSettings(env);

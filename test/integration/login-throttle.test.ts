@@ -13,7 +13,7 @@ import { clientAddressKey } from "../../src/auth/client-address";
 import { formatWait, throttleStub, type ThrottleKey } from "../../src/auth/login-gate";
 import type { LoginThrottle } from "../../src/auth/login-throttle";
 import { EMPTY_RECORD, THROTTLE_POLICIES } from "../../src/auth/throttle-policy";
-import { openConsent, postForm, registerClient, type LoginOptions } from "../support/oauth-login";
+import { openLogin, postForm, registerClient, type LoginOptions } from "../support/oauth-login";
 
 const ORIGIN = "http://127.0.0.1:8787";
 const PASSWORD = "test-password";
@@ -44,21 +44,19 @@ function inspect(key: ThrottleKey) {
   return throttleStub(env, key).inspect();
 }
 
-/** A fresh authorization request from `ip`, approved, ready for its login form. */
-async function approvedTransaction(ip: string, clientId?: string) {
+/** A fresh authorization request from `ip`, at its login form. */
+async function loginTransaction(ip: string, clientId?: string) {
   const options = optionsFrom(ip);
-  const consent = await openConsent(options, clientId);
-  const fields = { transaction: consent.transaction, csrf: consent.csrf };
-  const approved = await postForm(options, "/authorize", { ...fields, decision: "approve" }, consent.cookie);
-  expect(approved.status).toBe(200);
+  const step = await openLogin(options, clientId);
+  const fields = { transaction: step.transaction, csrf: step.csrf };
   return {
-    submit: (password: string) => postForm(options, "/login", { ...fields, password }, consent.cookie),
+    submit: (password: string) => postForm(options, "/login", { ...fields, password }, step.cookie),
   };
 }
 
 /** One login attempt on a fresh authorization request from `ip`. */
 async function attempt(ip: string, password: string, clientId?: string): Promise<Response> {
-  return (await approvedTransaction(ip, clientId)).submit(password);
+  return (await loginTransaction(ip, clientId)).submit(password);
 }
 
 async function expectLockedOut(response: Response, message: string, retryAfter: number): Promise<void> {
@@ -116,8 +114,8 @@ describe("the per-address throttle", () => {
 
     await setClock(T0 + 30 * SECOND, [ip]);
     const success = await attempt(ip, PASSWORD, clientId);
-    expect(success.status).toBe(302);
-    expect(success.headers.get("Location")).toMatch(/^http:\/\/127\.0\.0\.1:33418\/callback\?code=/);
+    expect(success.status).toBe(303);
+    expect(success.headers.get("Location")).toBe("/consent");
     // A login clears its address; the account keeps its five failures.
     expect(await inspect(address(ip))).toEqual(EMPTY_RECORD);
     expect((await inspect(USER)).failures).toBe(5);
@@ -144,7 +142,7 @@ describe("the per-address throttle", () => {
     const guess = await attempt(other, "wrong", clientId);
     expect(guess.status).toBe(401);
     expect(await inspect(address(other))).toMatchObject({ failures: 1, lockedUntil: 0 });
-    expect((await attempt(other, PASSWORD, clientId)).status).toBe(302);
+    expect((await attempt(other, PASSWORD, clientId)).status).toBe(303);
     expect((await attempt(locked, PASSWORD, clientId)).status).toBe(429);
   });
 
@@ -163,7 +161,7 @@ describe("the per-address throttle", () => {
     const ip = "203.0.113.14";
     await setClock(T0, [ip]);
     const transactions = [];
-    for (let index = 0; index < 8; index++) transactions.push(await approvedTransaction(ip, clientId));
+    for (let index = 0; index < 8; index++) transactions.push(await loginTransaction(ip, clientId));
     const responses = await Promise.all(transactions.map((transaction) => transaction.submit("wrong")));
     const statuses = responses.map((response) => response.status).toSorted();
     expect(statuses).toEqual([401, 401, 401, 401, 429, 429, 429, 429]);
@@ -208,7 +206,7 @@ describe("the per-account throttle", () => {
     );
 
     await setClock(T0 + 30 * SECOND, [...ips, fresh]);
-    expect((await attempt(fresh, PASSWORD, clientId)).status).toBe(302);
+    expect((await attempt(fresh, PASSWORD, clientId)).status).toBe(303);
     // The owner's login takes back only its own attempt: the next failure locks for 1 minute.
     expect(await inspect(USER)).toMatchObject({ failures: 20 });
     await expectLockedOut(
@@ -233,10 +231,10 @@ describe("what is and is not counted", () => {
   it("keeps the per-transaction limit of 5 even when the address has been cleared", async () => {
     const ip = "203.0.113.17";
     await setClock(T0, [ip]);
-    const transaction = await approvedTransaction(ip, clientId);
+    const transaction = await loginTransaction(ip, clientId);
     for (let guess = 1; guess <= 4; guess++) expect((await transaction.submit("wrong")).status).toBe(401);
     // A login in another transaction clears the address counter...
-    expect((await attempt(ip, PASSWORD, clientId)).status).toBe(302);
+    expect((await attempt(ip, PASSWORD, clientId)).status).toBe(303);
     // ...but this transaction has had its five.
     const fifth = await transaction.submit("wrong");
     expect(fifth.status).toBe(429);
@@ -248,7 +246,7 @@ describe("what is and is not counted", () => {
   it("tells the person to start again when the lock also ends the transaction", async () => {
     const ip = "203.0.113.18";
     await setClock(T0, [ip]);
-    const transaction = await approvedTransaction(ip, clientId);
+    const transaction = await loginTransaction(ip, clientId);
     for (let guess = 1; guess <= 4; guess++) await transaction.submit("wrong");
     await expectLockedOut(
       await transaction.submit("wrong"),

@@ -1,6 +1,13 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { login, openConsent, postForm, registerClient, type LoginOptions } from "../support/oauth-login";
+import {
+  login,
+  openConsent,
+  openLogin,
+  postForm,
+  registerClient,
+  type LoginOptions,
+} from "../support/oauth-login";
 
 const ORIGIN = "http://127.0.0.1:8787";
 const options: LoginOptions = {
@@ -62,7 +69,7 @@ describe("metadata and challenges", () => {
 });
 
 describe("the login flow", () => {
-  it("issues tokens after register, consent, login and code exchange", async () => {
+  it("issues tokens after register, login, consent and code exchange", async () => {
     const tokens = await login(options);
     expect(tokens.access_token).toMatch(/^u_[0-9a-f]{32}:/);
     expect(tokens).toMatchObject({ scope: "mcp", expires_in: 3600 });
@@ -82,6 +89,7 @@ describe("the login flow", () => {
     expect(consent.consentHtml).not.toContain("Evil <script>");
     expect(consent.consentHtml).toContain("<code>app.example.com</code>");
     expect(consent.consentHtml).toContain("<code>mcp</code>");
+    expect(consent.consentHtml).toContain("<dt>Logged in as</dt><dd><strong>Administrator</strong></dd>");
     const page = await worker(
       `/authorize?${new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: "https://app.example.com/cb", scope: "mcp", state: "s", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSYQ7kWM", code_challenge_method: "S256" })}`,
     );
@@ -100,10 +108,18 @@ describe("the login flow", () => {
     expect(
       (await postForm(options, "/authorize", { ...fields, csrf: "forged" }, consent.cookie)).status,
     ).toBe(400);
-    expect((await postForm(options, "/authorize", fields, consent.cookie)).status).toBe(200);
+    expect((await postForm(options, "/authorize", fields, consent.cookie)).status).toBe(302);
   });
 
-  it("refuses to skip consent by posting straight to /login", async () => {
+  it("refuses to skip the login by approving straight away", async () => {
+    const step = await openLogin(options);
+    const fields = { transaction: step.transaction, csrf: step.csrf, decision: "approve" };
+    const response = await postForm(options, "/authorize", fields, step.cookie);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("This login request is no longer valid");
+  });
+
+  it("refuses a second login on a transaction already logged in", async () => {
     const consent = await openConsent(options);
     const response = await postForm(
       options,
@@ -133,9 +149,8 @@ describe("the login flow", () => {
     // Its own client address, so that the lock these failures start (see
     // login-throttle.test.ts) does not refuse the other tests' logins.
     const guesser = { ...options, headers: { "CF-Connecting-IP": "198.51.100.1" } };
-    const consent = await openConsent(guesser);
+    const consent = await openLogin(guesser);
     const fields = { transaction: consent.transaction, csrf: consent.csrf };
-    await postForm(guesser, "/authorize", { ...fields, decision: "approve" }, consent.cookie);
     for (let attempt = 1; attempt <= 4; attempt++) {
       const response = await postForm(guesser, "/login", { ...fields, password: "wrong" }, consent.cookie);
       expect(response.status).toBe(401);
@@ -297,15 +312,17 @@ describe("a deployment without ADMIN_PASSWORD", () => {
   it("refuses to log anyone in and says why", async () => {
     const { localProvider } = await import("../../src/auth/local-provider");
     const request = new Request(`${ORIGIN}/authorize`);
-    expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "" }, request)).toBe(
+    expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "" } as Env, request)).toBe(
       "This deployment has no ADMIN_PASSWORD secret, so nobody can log in. Set one with `wrangler secret put ADMIN_PASSWORD`.",
     );
     expect(
       localProvider.unavailableReason(
-        { ...env, ADMIN_PASSWORD: "dev-password" },
+        { ...env, ADMIN_PASSWORD: "dev-password" } as Env,
         new Request("https://mcp.example.com/authorize"),
       ),
     ).toContain("development default");
-    expect(localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "dev-password" }, request)).toBeNull();
+    expect(
+      localProvider.unavailableReason({ ...env, ADMIN_PASSWORD: "dev-password" } as Env, request),
+    ).toBeNull();
   });
 });

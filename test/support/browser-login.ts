@@ -1,8 +1,8 @@
 /**
  * Completes our OAuth login the way a person does, in a real browser: Debian's Chromium, headless,
- * driven by playwright-core. It opens the authorization URL a client printed, approves on the
- * consent page, logs in with the admin password, and waits until the redirect reaches the
- * client's own callback (any origin other than the gateway's).
+ * driven by playwright-core. It opens the authorization URL a client printed, logs in on the
+ * login page with the admin password, approves on the consent page, and waits until the redirect
+ * reaches the client's own callback (any origin other than the gateway's).
  */
 import { chromium } from "playwright-core";
 
@@ -28,11 +28,11 @@ export async function completeBrowserLogin(options: BrowserLoginOptions): Promis
     const page = await browser.newPage();
     page.setDefaultTimeout(timeout);
     await page.goto(options.authorizationUrl);
-    await page.getByRole("button", { name: "Approve" }).click();
     await page.locator("input[name=password]").fill(options.password);
+    await page.getByRole("button", { name: "Log in" }).click();
     await Promise.all([
       page.waitForURL((url) => url.origin !== gatewayOrigin, { waitUntil: "commit" }),
-      page.getByRole("button", { name: "Log in" }).click(),
+      page.getByRole("button", { name: "Approve" }).click(),
     ]);
     return page.url();
   } finally {

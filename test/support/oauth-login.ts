@@ -1,6 +1,7 @@
 /**
  * The whole browser OAuth flow, done by hand as a person's browser would: register a client,
- * open the consent page, approve, log in with the admin password, exchange the code (PKCE S256).
+ * open the login page, log in with the admin password, approve on the consent page, exchange the
+ * code (PKCE S256).
  * Shared by the workerd tests (fetch = the Worker) and the end-to-end tests (fetch = the network).
  */
 
@@ -66,18 +67,36 @@ export async function registerClient(options: LoginOptions): Promise<string> {
   return ((await response.json()) as { client_id: string }).client_id;
 }
 
-export interface ConsentStep {
+export interface LoginStep {
   clientId: string;
   verifier: string;
   redirectUri: string;
   state: string;
+  /** The transaction cookie (`name=value`). */
   cookie: string;
   transaction: string;
   csrf: string;
+  /** The login page (the local provider's password form). */
+  html: string;
+}
+
+export interface ConsentStep extends LoginStep {
+  /** The transaction and browser-session cookies, as one `Cookie` header. */
+  cookie: string;
   consentHtml: string;
 }
 
-export async function openConsent(options: LoginOptions, clientId?: string): Promise<ConsentStep> {
+/** Every `name=value` the response sets, as one `Cookie` header value. */
+export function cookiesFrom(response: Response): string {
+  return response.headers
+    .getSetCookie()
+    .map((header) => header.split(";")[0] ?? "")
+    .filter((pair) => pair.length > 0 && !pair.endsWith("="))
+    .join("; ");
+}
+
+/** GET /authorize for a fresh client (or `clientId`): the login page, bound to a new transaction. */
+export async function openLogin(options: LoginOptions, clientId?: string): Promise<LoginStep> {
   const redirectUri = options.redirectUri ?? "http://127.0.0.1:33418/callback";
   const id = clientId ?? (await registerClient(options));
   const { verifier, challenge } = await pkcePair();
@@ -93,18 +112,35 @@ export async function openConsent(options: LoginOptions, clientId?: string): Pro
     code_challenge_method: "S256",
   }).toString();
   const response = await options.fetch(new Request(url, { headers: options.headers }));
-  const consentHtml = await response.text();
-  if (response.status !== 200) throw new Error(`authorize: ${response.status} ${consentHtml}`);
+  const html = await response.text();
+  if (response.status !== 200) throw new Error(`authorize: ${response.status} ${html}`);
   return {
     clientId: id,
     verifier,
     redirectUri,
     state,
     cookie: cookieFrom(response),
-    transaction: hiddenField(consentHtml, "transaction"),
-    csrf: hiddenField(consentHtml, "csrf"),
-    consentHtml,
+    transaction: hiddenField(html, "transaction"),
+    csrf: hiddenField(html, "csrf"),
+    html,
   };
+}
+
+/** Logs in on the login page, then opens the consent page the login leads to. */
+export async function openConsent(options: LoginOptions, clientId?: string): Promise<ConsentStep> {
+  const step = await openLogin(options, clientId);
+  const fields = { transaction: step.transaction, csrf: step.csrf, password: options.password };
+  const loggedIn = await postForm(options, "/login", fields, step.cookie);
+  if (loggedIn.status !== 303 || loggedIn.headers.get("Location") !== "/consent") {
+    throw new Error(`login: ${loggedIn.status} ${await loggedIn.text()}`);
+  }
+  const cookie = [step.cookie, cookiesFrom(loggedIn)].join("; ");
+  const response = await options.fetch(
+    new Request(`${options.origin}/consent`, { headers: { ...options.headers, Cookie: cookie } }),
+  );
+  const consentHtml = await response.text();
+  if (response.status !== 200) throw new Error(`consent: ${response.status} ${consentHtml}`);
+  return { ...step, cookie, consentHtml };
 }
 
 export function postForm(
@@ -149,20 +185,13 @@ export async function exchangeCode(
   return { ...((await response.json()) as Omit<Tokens, "clientId">), clientId: consent.clientId };
 }
 
-/** register → authorize → consent → login → token. */
+/** register → authorize → login → consent → token. */
 export async function login(options: LoginOptions): Promise<Tokens> {
   const consent = await openConsent(options);
   const fields = { transaction: consent.transaction, csrf: consent.csrf };
   const approved = await postForm(options, "/authorize", { ...fields, decision: "approve" }, consent.cookie);
-  if (approved.status !== 200) throw new Error(`consent: ${approved.status} ${await approved.text()}`);
-  const loggedIn = await postForm(
-    options,
-    "/login",
-    { ...fields, password: options.password },
-    consent.cookie,
-  );
-  const location = loggedIn.headers.get("Location");
-  if (loggedIn.status !== 302 || !location)
-    throw new Error(`login: ${loggedIn.status} ${await loggedIn.text()}`);
+  const location = approved.headers.get("Location");
+  if (approved.status !== 302 || !location)
+    throw new Error(`consent: ${approved.status} ${await approved.text()}`);
   return exchangeCode(options, consent, location);
 }
