@@ -157,6 +157,7 @@ export const githubProvider: IdentityProvider = {
         code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: "S256",
         allow_signup: "false",
+        ...(context.chooseAccount ? { prompt: "select_account" } : {}),
       },
       { state, codeVerifier },
     );

@@ -28,6 +28,12 @@ export interface LoginContext {
   callbackUrl: string;
   /** The state, nonce and PKCE verifier `begin` sent upstream, for the callback to check. */
   pendingUpstream: UpstreamLogin | undefined;
+  /**
+   * The person asked to use another account: an upstream provider must ask who is logging in
+   * again instead of answering from its own session (OIDC `prompt=login`, GitHub
+   * `prompt=select_account`).
+   */
+  chooseAccount: boolean;
   /** Keeps them with the transaction before the browser is sent upstream. */
   rememberUpstream(pending: UpstreamLogin): Promise<void>;
 }

@@ -167,6 +167,7 @@ export const oidcProvider: IdentityProvider = {
         nonce,
         code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: "S256",
+        ...(context.chooseAccount ? { prompt: "login" } : {}),
       },
       { state, nonce, codeVerifier },
     );

@@ -105,8 +105,10 @@ function loginContext(
   form: FormData | null,
   id: string,
   transaction: AuthTransaction,
+  chooseAccount = false,
 ): LoginContext {
   return {
+    chooseAccount,
     request,
     form,
     env,
@@ -124,19 +126,23 @@ function withHeaders(response: Response, headers: Headers): Response {
   return new Response(response.body, { status: response.status, headers: merged });
 }
 
-/** Starts the provider's login for a transaction in stage `login`, binding it to this browser. */
+/**
+ * Starts the provider's login for a transaction in stage `login`, binding it to this browser.
+ * `switched`: the person chose another account (the cookie that ends their browser session).
+ */
 async function beginLogin(
   request: Request,
   env: Env,
   provider: IdentityProvider,
   id: string,
   transaction: AuthTransaction,
-  extraCookies: string[] = [],
+  switched?: { clearSession: string },
 ): Promise<Response> {
-  const response = await provider.begin(loginContext(request, env, null, id, transaction));
+  const context = loginContext(request, env, null, id, transaction, switched !== undefined);
+  const response = await provider.begin(context);
   const headers = new Headers();
   headers.append("Set-Cookie", transactionCookie(request, id, TRANSACTION_TTL_SECONDS));
-  for (const cookie of extraCookies) headers.append("Set-Cookie", cookie);
+  if (switched) headers.append("Set-Cookie", switched.clearSession);
   return withHeaders(response, headers);
 }
 
@@ -228,7 +234,7 @@ export function authRoutes(): Hono<{ Bindings: AuthEnv }> {
       const { userId: _previous, ...rest } = transaction;
       const relogin: AuthTransaction = { ...rest, stage: "login" };
       await saveTransaction(c.env.OAUTH_KV, id, relogin);
-      return beginLogin(c.req.raw, c.env, provider, id, relogin, [cleared]);
+      return beginLogin(c.req.raw, c.env, provider, id, relogin, { clearSession: cleared });
     }
     if (decision !== "approve")
       return errorPage("Invalid form", "Approve, deny or use another account.", 400);
