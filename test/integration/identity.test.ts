@@ -428,28 +428,34 @@ describe("IDENTITY_PROVIDER=oidc", () => {
   });
 });
 
-describe("who may enter, after the login", () => {
-  async function aliceToken(vars: Vars): Promise<string> {
-    const attempt = await startLogin(vars);
-    const location = await approve(attempt, await signInAs(attempt, "alice"));
-    const tokens = await exchangeCode(
-      attempt.options,
-      {
-        ...attempt,
-        redirectUri: CLIENT_REDIRECT,
-        cookie: "",
-        transaction: "",
-        csrf: "",
-        html: "",
-        consentHtml: "",
-      },
-      location,
-    );
-    return tokens.access_token;
-  }
+/** A whole login as `account`, through to the MCP client's access token. */
+async function logIn(vars: Vars, account: string): Promise<string> {
+  const attempt = await startLogin(vars);
+  const location = await approve(attempt, await signInAs(attempt, account));
+  const tokens = await exchangeCode(
+    attempt.options,
+    {
+      ...attempt,
+      redirectUri: CLIENT_REDIRECT,
+      cookie: "",
+      transaction: "",
+      csrf: "",
+      html: "",
+      consentHtml: "",
+    },
+    location,
+  );
+  return tokens.access_token;
+}
 
+function operator(vars: Vars, path: string, token?: string, method = "GET"): Promise<Response> {
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  return gateway(vars)(new Request(`${ORIGIN}${path}`, { method, headers }));
+}
+
+describe("who may enter, after the login", () => {
   it("refuses alice's token on the next request once ALLOWED_USERS no longer names her", async () => {
-    const token = await aliceToken(OIDC_VARS);
+    const token = await logIn(OIDC_VARS, "alice");
     expect((await callMcp(OIDC_VARS, token)).status).toBe(200);
     const removed = await callMcp({ ...OIDC_VARS, ALLOWED_USERS: "@team.example" }, token);
     expect(removed.status).toBe(403);
@@ -531,7 +537,7 @@ describe("IDENTITY_PROVIDER=github", () => {
       stats.apiRequests
         .slice(-2)
         .map((request) => request.path)
-        .sort(),
+        .toSorted(),
     ).toEqual(["/user", "/user/emails"]);
     expect(stats.apiRequests.at(-1)).toMatchObject({
       userAgent: "mcp-isolate-runner",
@@ -585,30 +591,6 @@ describe("IDENTITY_PROVIDER=github", () => {
 describe("the operator API", () => {
   const OPERATOR = { ...OIDC_VARS, OPERATOR_TOKEN: "operator-secret-0123456789" };
 
-  function operator(vars: Vars, path: string, token?: string, method = "GET"): Promise<Response> {
-    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-    return gateway(vars)(new Request(`${ORIGIN}${path}`, { method, headers }));
-  }
-
-  async function logIn(account: string): Promise<{ token: string; browser: CookieBrowser }> {
-    const attempt = await startLogin(OPERATOR);
-    const location = await approve(attempt, await signInAs(attempt, account));
-    const tokens = await exchangeCode(
-      attempt.options,
-      {
-        ...attempt,
-        redirectUri: CLIENT_REDIRECT,
-        cookie: "",
-        transaction: "",
-        csrf: "",
-        html: "",
-        consentHtml: "",
-      },
-      location,
-    );
-    return { token: tokens.access_token, browser: attempt.browser };
-  }
-
   it("does not exist without OPERATOR_TOKEN, and refuses a missing or wrong token", async () => {
     expect((await operator(OIDC_VARS, "/operator/users", "anything")).status).toBe(404);
     expect((await operator(OPERATOR, "/operator/users")).status).toBe(401);
@@ -621,8 +603,8 @@ describe("the operator API", () => {
   });
 
   it("lists users and revokes one user's grants, browser sessions and downstream grants, and only theirs", async () => {
-    const alice = await logIn("alice");
-    const bob = await logIn("bob");
+    const aliceToken = await logIn(OPERATOR, "alice");
+    const bobToken = await logIn(OPERATOR, "bob");
     const listed = (await (await operator(OPERATOR, "/operator/users", OPERATOR.OPERATOR_TOKEN)).json()) as {
       users: { id: string; subject: string; email: string; mcpGrants: number }[];
     };
@@ -657,13 +639,13 @@ describe("the operator API", () => {
     });
     expect(await count("SELECT count(*) AS n FROM browser_sessions WHERE user_id = ?", aliceRow.id)).toBe(0);
     expect(await count("SELECT count(*) AS n FROM downstream_grants WHERE user_id = ?", aliceRow.id)).toBe(0);
-    expect((await callMcp(OPERATOR, alice.token)).status).toBe(401);
-    expect((await callMcp(OPERATOR, bob.token)).status).toBe(200);
+    expect((await callMcp(OPERATOR, aliceToken)).status).toBe(401);
+    expect((await callMcp(OPERATOR, bobToken)).status).toBe(200);
     expect(
       await count("SELECT count(*) AS n FROM browser_sessions WHERE user_id = ?", bobRow.id),
     ).toBeGreaterThan(0);
     // Revoking is not banning: alice is still on ALLOWED_USERS and may log in again.
-    expect((await callMcp(OPERATOR, (await logIn("alice")).token)).status).toBe(200);
+    expect((await callMcp(OPERATOR, await logIn(OPERATOR, "alice"))).status).toBe(200);
     expect(
       (await operator(OPERATOR, "/operator/users/u_nobody/revoke", OPERATOR.OPERATOR_TOKEN, "POST")).status,
     ).toBe(404);
