@@ -65,6 +65,8 @@ export interface Settings {
   publicUrl: string | undefined;
   execution: ExecutionLimits;
   sessionIdleTtlMs: number;
+  /** `AUDIT_RETENTION_DAYS`: executions and server loads older than this are deleted daily. */
+  auditRetentionDays: number;
   /** Origins allowed to call `/mcp` from a browser, besides the server's own origin. */
   allowedOrigins: string[];
   downstream: DownstreamSettings;
@@ -153,6 +155,7 @@ function parse(env: RawEnv): Settings {
       maxQueuedExecutions: positiveInteger(env, "MAX_QUEUED_EXECUTIONS", 100),
     },
     sessionIdleTtlMs: positiveInteger(env, "SESSION_IDLE_TTL_SECONDS", 3600) * 1000,
+    auditRetentionDays: positiveInteger(env, "AUDIT_RETENTION_DAYS", 30, 3650),
     allowedOrigins: list(env, "ALLOWED_ORIGINS"),
     downstream: {
       allowLocal: text(env, "ALLOW_LOCAL_DOWNSTREAM") === "on",

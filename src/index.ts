@@ -1,7 +1,7 @@
 /**
  * @module Worker entry: the OAuth provider in front of everything, `/mcp` as its protected API,
- * and the classes the runtime needs exported (the session Durable Object, the demo server, the
- * login throttle).
+ * the daily audit retention (cron), and the classes the runtime needs exported (the session
+ * Durable Object, the demo server, the login throttle).
  *
  * The protected resource is `<origin>/mcp` of the origin being served (or `PUBLIC_URL` when set),
  * so tokens are audience-bound to this deployment and the 401 challenge points at its metadata,
@@ -13,6 +13,7 @@ import { app } from "./app";
 import { MCP_ROUTE, mcpApiHandler } from "./mcp/handler";
 import { readSettings } from "./config";
 import { misdirected, servedOrigin } from "./served-origin";
+import { deleteExpiredAudit } from "./store/executions";
 
 export { SessionObject } from "./session/session-object";
 export { DemoMcpServer } from "./demo/demo-server";
@@ -64,5 +65,12 @@ export default {
     const served = servedOrigin(request, readSettings(env).publicUrl);
     if (!served.ok) return Promise.resolve(misdirected(served.origin));
     return providerFor(served.origin).fetch(request, requestEnv(env), ctx);
+  },
+  /** The daily cron trigger (`triggers.crons`): the audit's retention. */
+  async scheduled(_controller, env) {
+    const deleted = await deleteExpiredAudit(env.DB, readSettings(env).auditRetentionDays);
+    console.log(
+      `audit retention: deleted ${deleted.executions} executions and ${deleted.serverLoads} server loads`,
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -7,7 +7,7 @@
  * (live connections and APIs), `tool-call.ts` (one call), `inferred-types.ts` (return shapes
  * learnt from results, shown in the declarations of tools without an `outputSchema`).
  */
-import { auth, UnauthorizedError } from "@modelcontextprotocol/client";
+import { auth, UnauthorizedError, type Tool } from "@modelcontextprotocol/client";
 import { generateApi, isValidServerName, type GeneratedApi } from "../apigen/declarations";
 import type { DownstreamSettings } from "../config";
 import { asGatewayError, GatewayError } from "../errors";
@@ -23,6 +23,8 @@ import {
 } from "./oauth/authorization";
 import { GrantProvider } from "./oauth/grant-provider";
 import { AUTHORIZATION_TTL_MS } from "../store/downstream-authorizations";
+import { recordServerLoad } from "../store/server-loads";
+import { toolListTokens } from "./tool-list-tokens";
 import { InferredTypes } from "./inferred-types";
 import { authorizationFetch, checkOutboundUrl, outboundFetch, secretBindings } from "./outbound-policy";
 import { ServerRecords, type ServerRecord } from "./server-records";
@@ -404,6 +406,10 @@ export class DownstreamServers implements ToolCallTarget {
         onToolsChanged,
       });
       if (provider) this.#providers.set(record.name, provider);
+      // Off the load's path: the metrics may lag a moment, the model does not wait for them.
+      this.#noteLoad(record, connection.tools, environment).catch((error: unknown) =>
+        console.error("recording a server load failed", error),
+      );
       return connection;
     } catch (error) {
       if (!(error instanceof UnauthorizedError)) throw error;
@@ -415,6 +421,22 @@ export class DownstreamServers implements ToolCallTarget {
       }
       throw await this.#askToAuthorize(record, provider, environment, url);
     }
+  }
+
+  /** Records the server's tool list size for the tokens-saved metric (`store/server-loads.ts`). */
+  async #noteLoad(
+    record: ServerRecord,
+    tools: readonly Tool[],
+    environment: DownstreamEnvironment,
+  ): Promise<void> {
+    await recordServerLoad(environment.db, {
+      userId: environment.userId,
+      sessionHandle: environment.sessionHandle,
+      server: record.name,
+      url: record.url,
+      toolCount: tools.length,
+      toolListTokens: await toolListTokens(tools),
+    });
   }
 
   /** Keeps the authorization the SDK started, and the error that gives the person its link. */

@@ -38,7 +38,10 @@ export function executionAnswer(report: ExecutionReport, detail: ToolCallDetail)
     ...(report.error ? { error: report.error } : {}),
     duration_ms: report.duration_ms,
     tool_call_counts: counts,
-    tool_calls: detail === "full" ? report.tool_calls : report.tool_calls.filter((call) => !call.ok),
+    // The arguments' size is for the audit; the model wrote the arguments and needs no count of them.
+    tool_calls: (detail === "full" ? report.tool_calls : report.tool_calls.filter((call) => !call.ok)).map(
+      ({ args_chars: _size, ...call }) => call,
+    ),
     ...(report.tool_calls_omitted ? { tool_calls_omitted: report.tool_calls_omitted } : {}),
   };
 }

@@ -4,6 +4,7 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import { registerDiscoveryTools } from "./discovery-tools";
 import { registerExecuteTool } from "./execute-tool";
+import { registerMetricsTool } from "./metrics-tool";
 import { registerServerTools } from "./server-tools";
 import { registerSessionTools } from "./session-tools";
 import type { ToolContext } from "./tool-context";
@@ -25,5 +26,6 @@ export function createGatewayServer(context: ToolContext): McpServer {
   registerExecuteTool(server, context);
   registerServerTools(server, context);
   registerSessionTools(server, context);
+  registerMetricsTool(server, context);
   return server;
 }

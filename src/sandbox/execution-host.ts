@@ -153,6 +153,7 @@ export class ExecutionHost extends RpcTarget {
         duration_ms: 0,
         ok: false,
         error: code,
+        args_chars: typeof argsJson === "string" ? argsJson.length : 0,
       });
       return refusal(code, message);
     };
@@ -197,7 +198,7 @@ export class ExecutionHost extends RpcTarget {
 
     ledger.started++;
     ledger.sideEffects++;
-    const record: ToolCallRecord = { server, tool, duration_ms: 0, ok: false };
+    const record: ToolCallRecord = { server, tool, duration_ms: 0, ok: false, args_chars: argsJson.length };
     ledger.add(record, started);
     let result: ToolCallResult;
     try {

@@ -27,6 +27,8 @@ export const toolCallRecordSchema = z.object({
   ok: z.boolean(),
   /** The error code of a failed call (see src/errors.ts); a plain string keeps tools/list short. */
   error: z.string().optional(),
+  /** Characters of the arguments' JSON, for the audit (not shown in `execute_code`'s answer). */
+  args_chars: z.number().int().optional(),
 });
 
 export const executionReportSchema = z.object({

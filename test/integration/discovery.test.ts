@@ -65,6 +65,7 @@ describe("tools/list", () => {
       "list_mcp_servers",
       "open_session",
       "close_session",
+      "get_metrics",
     ]);
     expect(tools.map((tool) => tool.name).toSorted()).toEqual(GATEWAY_TOOLS);
     const json = JSON.stringify(tools);

@@ -140,14 +140,14 @@ describe("bad input at the tool boundary", () => {
     expect(next.structuredContent).toMatchObject({ ok: true, result: "next" });
   });
 
-  it("writes an audit row per execution, with the code's hash and not its text", async () => {
+  it("writes an audit row per execution, with the code's hash and its (capped) text", async () => {
     await client.callTool({ name: "execute_code", arguments: { code: "return 'audited'" } });
     // Rows reach D1 from the session's outbox when its alarm fires (about a second later).
     const userId = tokens.access_token.split(":")[0] ?? "";
     await new Promise((resolve) => setTimeout(resolve, 50));
     await runDurableObjectAlarm(sessionStub(env, userId, "default"));
     const row = await env.DB.prepare(
-      "SELECT session_handle, code_sha256, code_chars, ok, error_name FROM executions WHERE code_chars = ? ORDER BY created_at DESC LIMIT 1",
+      "SELECT session_handle, code_sha256, code_chars, code, ok, error_name FROM executions WHERE code_chars = ? ORDER BY created_at DESC LIMIT 1",
     )
       .bind("return 'audited'".length)
       .first();
@@ -155,6 +155,7 @@ describe("bad input at the tool boundary", () => {
       session_handle: "default",
       code_sha256: "6afd70c6ae86121a72cd75fe70d9f3b3f1dbf387a1a60527ef339dad4a9a2c92",
       code_chars: 16,
+      code: "return 'audited'",
       ok: 1,
       error_name: null,
     });

@@ -45,6 +45,7 @@ export const GATEWAY_TOOLS = [
   "close_session",
   "execute_code",
   "get_mcp_schema",
+  "get_metrics",
   "list_mcp_servers",
   "load_mcp_server",
   "open_session",
