@@ -1,6 +1,6 @@
 /**
  * @module Everything outside `/mcp`: the browser login (identity provider, consent), a landing
- * page that says how to connect, a health check, and the operator API.
+ * page that says how to connect, a health check, the operator API and the dashboard.
  */
 import { Hono } from "hono";
 import { escapeHtml, page } from "./auth/html";
@@ -9,6 +9,7 @@ import { authRoutes, type AuthEnv } from "./auth/routes";
 import { identityConfigurationProblem } from "./auth/providers";
 import { MCP_ROUTE } from "./mcp/handler";
 import { operatorRoutes } from "./operator/routes";
+import { consoleRoutes } from "./console/routes";
 
 export const app = new Hono<{ Bindings: AuthEnv }>();
 
@@ -32,3 +33,4 @@ app.get("/health", (c) => {
 app.route("/", authRoutes());
 app.route("/", downstreamRoutes());
 app.route("/", operatorRoutes());
+app.route("/", consoleRoutes());

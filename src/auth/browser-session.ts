@@ -51,3 +51,12 @@ export async function endUserBrowserSessions(db: D1Database, userId: string): Pr
   const result = await db.prepare("DELETE FROM browser_sessions WHERE user_id = ?").bind(userId).run();
   return result.meta.changes;
 }
+
+/**
+ * The anti-forgery token of the gateway's own forms (the dashboard), derived from the browser's
+ * session cookie: another site can neither read the cookie (HttpOnly) nor compute the token.
+ */
+export async function browserSessionCsrf(request: Request): Promise<string | null> {
+  const token = readCookie(request, COOKIE);
+  return token ? sha256Hex(`csrf:${token}`) : null;
+}
