@@ -7,10 +7,8 @@
  * behind: no user, no browser session, no grant, no token.
  */
 import { env, exports } from "cloudflare:workers";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { beforeEach, describe, expect, inject, it } from "vitest";
-import worker from "../../src/index";
-import { CookieBrowser, type Visit } from "../support/cookie-browser";
+import { beforeEach, describe, expect, it } from "vitest";
+import { CookieBrowser } from "../support/cookie-browser";
 import {
   exchangeCode,
   hiddenField,
@@ -19,102 +17,22 @@ import {
   type LoginOptions,
 } from "../support/oauth-login";
 import { IDENTITY_CLIENT } from "../unit/support/workers-global-setup";
+import {
+  approve,
+  CLIENT_REDIRECT,
+  gateway,
+  GITHUB_VARS,
+  githubOrigin,
+  issuer,
+  logIn,
+  OIDC_VARS,
+  ORIGIN,
+  setMode,
+  signInAs,
+  startLogin,
+  type Vars,
+} from "./support/identity-flow";
 import { writeGrant } from "../../src/store/downstream-grants";
-
-const ORIGIN = "http://127.0.0.1:8787";
-const CLIENT_REDIRECT = "http://127.0.0.1:33418/callback";
-const issuer = inject("oidcIssuer");
-const githubOrigin = inject("githubOrigin");
-
-type Vars = Record<string, string>;
-
-const OIDC_VARS: Vars = {
-  IDENTITY_PROVIDER: "oidc",
-  OIDC_ISSUER: issuer,
-  OIDC_CLIENT_ID: IDENTITY_CLIENT.clientId,
-  OIDC_CLIENT_SECRET: IDENTITY_CLIENT.clientSecret,
-  ALLOWED_USERS: "alice@example.com, @team.example",
-  IDENTITY_PROVIDER_TIMEOUT_MS: "1500",
-};
-
-const GITHUB_VARS: Vars = {
-  IDENTITY_PROVIDER: "github",
-  GITHUB_CLIENT_ID: IDENTITY_CLIENT.clientId,
-  GITHUB_CLIENT_SECRET: IDENTITY_CLIENT.clientSecret,
-  GITHUB_URL: githubOrigin,
-  GITHUB_API_URL: githubOrigin,
-  ALLOWED_USERS: "octocat, @team.example",
-  IDENTITY_PROVIDER_TIMEOUT_MS: "1500",
-};
-
-/** The Worker with `vars` on top of the test bindings. */
-function gateway(vars: Vars) {
-  return async (request: Request): Promise<Response> => {
-    const ctx = createExecutionContext();
-    const incoming = request as Request<unknown, IncomingRequestCfProperties>;
-    const response = await worker.fetch(incoming, { ...env, ...vars } as Env, ctx);
-    await waitOnExecutionContext(ctx);
-    return response;
-  };
-}
-
-async function setMode(origin: string, mode: string): Promise<void> {
-  const response = await fetch(`${origin}/control`, { method: "POST", body: JSON.stringify({ mode }) });
-  if (!response.ok) throw new Error(`control: ${response.status}`);
-}
-
-interface Attempt {
-  browser: CookieBrowser;
-  options: LoginOptions;
-  verifier: string;
-  state: string;
-  clientId: string;
-  /** Where the provider's sign-in page is. */
-  signIn: Visit;
-}
-
-/** An MCP client's authorization request, followed to the provider's sign-in page. */
-async function startLogin(vars: Vars): Promise<Attempt> {
-  const fetchGateway = gateway(vars);
-  const options: LoginOptions = {
-    origin: ORIGIN,
-    fetch: fetchGateway,
-    password: "",
-    redirectUri: CLIENT_REDIRECT,
-  };
-  const clientId = await registerClient(options);
-  const { verifier, challenge } = await pkcePair();
-  const state = crypto.randomUUID();
-  const url = new URL(`${ORIGIN}/authorize`);
-  url.search = new URLSearchParams({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: CLIENT_REDIRECT,
-    scope: "mcp",
-    state,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-  }).toString();
-  const browser = new CookieBrowser({ [ORIGIN]: fetchGateway });
-  const signIn = await browser.visit(url.href);
-  return { browser, options, verifier, state, clientId, signIn };
-}
-
-/** The person signs in at the provider as `account`; the browser follows back to the gateway. */
-function signInAs(attempt: Attempt, account: string): Promise<Visit> {
-  return attempt.browser.submit(attempt.signIn.url, { login: account });
-}
-
-async function approve(attempt: Attempt, consent: Visit): Promise<string> {
-  const fields = {
-    transaction: hiddenField(consent.html, "transaction"),
-    csrf: hiddenField(consent.html, "csrf"),
-    decision: "approve",
-  };
-  const done = await attempt.browser.submit(`${ORIGIN}/authorize`, fields, CLIENT_REDIRECT);
-  if (!done.url.startsWith(CLIENT_REDIRECT)) throw new Error(`approve: ${done.response.status} ${done.html}`);
-  return done.url;
-}
 
 function callMcp(vars: Vars, token: string): Promise<Response> {
   return gateway(vars)(
@@ -427,26 +345,6 @@ describe("IDENTITY_PROVIDER=oidc", () => {
     expect(await (await gateway(OIDC_VARS)(new Request(`${ORIGIN}/health`))).json()).toEqual({ ok: true });
   });
 });
-
-/** A whole login as `account`, through to the MCP client's access token. */
-async function logIn(vars: Vars, account: string): Promise<string> {
-  const attempt = await startLogin(vars);
-  const location = await approve(attempt, await signInAs(attempt, account));
-  const tokens = await exchangeCode(
-    attempt.options,
-    {
-      ...attempt,
-      redirectUri: CLIENT_REDIRECT,
-      cookie: "",
-      transaction: "",
-      csrf: "",
-      html: "",
-      consentHtml: "",
-    },
-    location,
-  );
-  return tokens.access_token;
-}
 
 function operator(vars: Vars, path: string, token?: string, method = "GET"): Promise<Response> {
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
