@@ -71,7 +71,7 @@ export function niceMax(max: number): number {
 
 const WIDTH = 560;
 const HEIGHT = 160;
-const LEFT = 40;
+const LEFT = 64;
 const BOTTOM = 20;
 
 function axis(max: number, unit: string): string {
@@ -116,7 +116,14 @@ export function latencyChart(buckets: readonly Bucket[]): string {
       ];
     });
     if (points.length === 0) return "";
-    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(" ")}"><title>${name}</title></polyline>`;
+    // Dots as well as the line, so that a single bucket with executions is visible too.
+    const dots = points
+      .map((point) => {
+        const [cx, cy] = point.split(",");
+        return `<circle cx="${cx}" cy="${cy}" r="3" fill="${color}"/>`;
+      })
+      .join("");
+    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(" ")}"><title>${name}</title></polyline>${dots}`;
   };
   return `<svg role="img" aria-label="Duration percentiles over time" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%">${axis(max, " ms")}${line((bucket) => bucket.p50, "#4a7bd0", "p50")}${line((bucket) => bucket.p95, "#c8413b", "p95")}<text x="${WIDTH}" y="10" text-anchor="end" font-size="10" fill="#4a7bd0">p50</text><text x="${WIDTH}" y="22" text-anchor="end" font-size="10" fill="#c8413b">p95</text></svg>`;
 }

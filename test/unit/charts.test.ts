@@ -78,7 +78,8 @@ describe("the dashboard's chart data", () => {
     ]);
     const p50 = /<polyline[^>]*stroke="#4a7bd0"[^>]*points="([^"]+)"/.exec(svg)?.[1];
     expect(p50?.split(" ")).toHaveLength(2);
-    // Slots of (560 − 40) / 3 px, points at their middles; 50 of an axis of 100 is half of 140 px.
-    expect(p50).toBe("126.7,70.0 473.3,0.0");
+    // Slots of (560 − 64) / 3 px, points at their middles; 50 of an axis of 100 is half of 140 px.
+    expect(p50).toBe("146.7,70.0 477.3,0.0");
+    expect(svg).toContain('<circle cx="146.7" cy="70.0" r="3" fill="#4a7bd0"/>');
   });
 });
