@@ -30,10 +30,30 @@ let session: string;
 const call = (name: string, args: Record<string, unknown>): Promise<ToolResult> =>
   client.callTool({ name, arguments: args });
 
-/** Moves the session's waiting audit rows to D1 now, as its alarm does a second later. */
-async function flushAudit(handle: string): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  await runDurableObjectAlarm(sessionStub(env, userId, handle));
+async function executionCount(): Promise<number> {
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM executions WHERE user_id = ?")
+    .bind(userId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+let audited = 0;
+
+/**
+ * Moves the session's waiting audit rows to D1 now, as its alarm does a second later. A row
+ * enters the outbox after the response has gone, so the alarm is run until the new row is there.
+ */
+async function flushAudit(handle: string, rows = 1): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await runDurableObjectAlarm(sessionStub(env, userId, handle));
+    const now = await executionCount();
+    if (now >= audited + rows) {
+      audited = now;
+      return;
+    }
+  }
+  throw new Error("the audit row did not reach D1");
 }
 
 interface ExecutionRow {
@@ -75,6 +95,7 @@ beforeAll(async () => {
   session = (opened.structuredContent as { session: string }).session;
   const loaded = await call("load_mcp_server", { name: "shapes", url: inject("shapesUrl"), session });
   expect(loaded.isError).toBeUndefined();
+  audited = await executionCount();
 });
 afterAll(() => client.close());
 
@@ -160,8 +181,7 @@ describe("get_metrics", () => {
     ]) {
       await call("execute_code", { code, session: fresh });
     }
-    await flushAudit(fresh);
-    await flushAudit(session);
+    await flushAudit(fresh, 3);
 
     // What a client connected to the shapes server directly reads: its whole tool list.
     const direct = new Client({ name: "direct", version: "1" });

@@ -42,10 +42,23 @@ async function person(account: string): Promise<Person> {
   return { userId, client, browser: attempt.browser };
 }
 
+async function executionCount(userId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM executions WHERE user_id = ?")
+    .bind(userId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** Runs the code, then the session's alarm until its audit row has reached D1. */
 async function run(who: Person, code: string): Promise<void> {
+  const before = await executionCount(who.userId);
   await who.client.callTool({ name: "execute_code", arguments: { code } });
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  await runDurableObjectAlarm(sessionStub(env, who.userId, "default"));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await runDurableObjectAlarm(sessionStub(env, who.userId, "default"));
+    if ((await executionCount(who.userId)) > before) return;
+  }
+  throw new Error("the audit row did not reach D1");
 }
 
 async function newestExecution(userId: string): Promise<string> {

@@ -150,8 +150,23 @@ describe("F3: the report and the audit keep every tool call, within a bound", ()
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(served).toHaveLength(2);
     expect(report.tool_calls).toEqual([
-      { server: "bank", tool: "transfer", duration_ms: expect.any(Number), ok: false, error: "unfinished" },
-      { server: "bank", tool: "transfer", duration_ms: expect.any(Number), ok: false, error: "unfinished" },
+      // args_chars: the size of `{"to":"x"}`, kept for the audit.
+      {
+        server: "bank",
+        tool: "transfer",
+        duration_ms: expect.any(Number),
+        ok: false,
+        error: "unfinished",
+        args_chars: 10,
+      },
+      {
+        server: "bank",
+        tool: "transfer",
+        duration_ms: expect.any(Number),
+        ok: false,
+        error: "unfinished",
+        args_chars: 10,
+      },
     ]);
   });
 

@@ -142,15 +142,18 @@ describe("bad input at the tool boundary", () => {
 
   it("writes an audit row per execution, with the code's hash and its (capped) text", async () => {
     await client.callTool({ name: "execute_code", arguments: { code: "return 'audited'" } });
-    // Rows reach D1 from the session's outbox when its alarm fires (about a second later).
+    // Rows reach D1 from the session's outbox when its alarm fires (about a second later); the
+    // row enters the outbox after the response, so the alarm is run until it has moved it.
     const userId = tokens.access_token.split(":")[0] ?? "";
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await runDurableObjectAlarm(sessionStub(env, userId, "default"));
-    const row = await env.DB.prepare(
+    const query = env.DB.prepare(
       "SELECT session_handle, code_sha256, code_chars, code, ok, error_name FROM executions WHERE code_chars = ? ORDER BY created_at DESC LIMIT 1",
-    )
-      .bind("return 'audited'".length)
-      .first();
+    ).bind("return 'audited'".length);
+    let row = null;
+    for (let attempt = 0; attempt < 50 && !row; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await runDurableObjectAlarm(sessionStub(env, userId, "default"));
+      row = await query.first();
+    }
     expect(row).toEqual({
       session_handle: "default",
       code_sha256: "6afd70c6ae86121a72cd75fe70d9f3b3f1dbf387a1a60527ef339dad4a9a2c92",
