@@ -16,6 +16,10 @@ export default defineConfig({
                 DEMO_SERVER: "off",
                 // Small enough that test/integration/concurrency.test.ts can fill the queue cheaply.
                 MAX_QUEUED_EXECUTIONS: "40",
+                // Far above what the tests run, which use one account for many executions at once;
+                // test/integration/rate-limits.test.ts applies small limits to its own sessions.
+                EXECUTIONS_PER_MINUTE: "100000",
+                MAX_CONCURRENT_EXECUTIONS_PER_USER: "1000",
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },
             },

@@ -10,6 +10,7 @@ import { identityConfigurationProblem } from "./auth/providers";
 import { MCP_ROUTE } from "./mcp/handler";
 import { operatorRoutes } from "./operator/routes";
 import { consoleRoutes } from "./console/routes";
+import { settingsProblem } from "./settings-check";
 
 export const app = new Hono<{ Bindings: AuthEnv }>();
 
@@ -24,9 +25,12 @@ app.get("/", (c) => {
   );
 });
 
-/** Healthy when people can log in: a missing or wrong identity setting is named here. */
+/**
+ * Healthy when people can log in and the operator's policy is well formed: a missing or wrong
+ * setting is named here.
+ */
 app.get("/health", (c) => {
-  const problem = identityConfigurationProblem(c.env, c.req.raw);
+  const problem = identityConfigurationProblem(c.env, c.req.raw) ?? settingsProblem(c.env);
   return problem ? c.json({ ok: false, error: problem }, 503) : c.json({ ok: true });
 });
 

@@ -20,6 +20,10 @@ export interface ExecutionLimits {
   maxConcurrentExecutions: number;
   /** Executions of one session waiting for a slot; more are refused as `busy`. */
   maxQueuedExecutions: number;
+  /** `EXECUTIONS_PER_MINUTE`: executions one user may start in any 60 s, across their sessions. */
+  executionsPerMinutePerUser: number;
+  /** `MAX_CONCURRENT_EXECUTIONS_PER_USER`: executions of one user running at once, across sessions. */
+  maxConcurrentExecutionsPerUser: number;
 }
 
 export interface DownstreamSettings {
@@ -33,6 +37,12 @@ export interface DownstreamSettings {
   dnsResolverUrl: string;
   /** `DEMO_SERVER=on`: every new session starts with the built-in demo server. */
   demoServer: boolean;
+  /** `DOWNSTREAM_ALLOWED_HOSTS`, unparsed: the hosts servers may be on (empty: any public host). */
+  allowedHosts: string;
+  /** `DOWNSTREAM_TOOL_POLICY`, unparsed: tools allowed or denied per server host. */
+  toolPolicy: string;
+  /** `MAX_SERVERS_PER_USER`: servers a session may hold, loaded and saved counted together. */
+  maxServersPerUser: number;
 }
 
 /** A separate local process that runs the programs (development only; see docs/security.md). */
@@ -153,6 +163,8 @@ function parse(env: RawEnv): Settings {
         WORKER_LOADER_LIMIT_PER_OBJECT,
       ),
       maxQueuedExecutions: positiveInteger(env, "MAX_QUEUED_EXECUTIONS", 100),
+      executionsPerMinutePerUser: positiveInteger(env, "EXECUTIONS_PER_MINUTE", 120),
+      maxConcurrentExecutionsPerUser: positiveInteger(env, "MAX_CONCURRENT_EXECUTIONS_PER_USER", 16),
     },
     sessionIdleTtlMs: positiveInteger(env, "SESSION_IDLE_TTL_SECONDS", 3600) * 1000,
     auditRetentionDays: positiveInteger(env, "AUDIT_RETENTION_DAYS", 30, 3650),
@@ -164,6 +176,9 @@ function parse(env: RawEnv): Settings {
       secretBindings: text(env, "SECRET_BINDINGS"),
       dnsResolverUrl: text(env, "DNS_RESOLVER_URL") || "https://cloudflare-dns.com/dns-query",
       demoServer: text(env, "DEMO_SERVER") === "on",
+      allowedHosts: text(env, "DOWNSTREAM_ALLOWED_HOSTS"),
+      toolPolicy: text(env, "DOWNSTREAM_TOOL_POLICY"),
+      maxServersPerUser: positiveInteger(env, "MAX_SERVERS_PER_USER", 20),
     },
     encryptionKey: text(env, "ENCRYPTION_KEY") || undefined,
     sandboxRuntime: readSandboxRuntime(env),

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   "session_not_found",
   "busy",
   "limit_exceeded",
+  /** Over a per-user rate limit of the operator's; `details.retry_after_seconds` says when to retry. */
+  "rate_limited",
   // The session's downstream servers.
   "server_not_found",
   "tool_not_found",
@@ -24,6 +26,8 @@ export const ERROR_CODES = [
   "url_refused",
   "redirect_refused",
   "secret_refused",
+  /** Refused by the operator's policy (allowed hosts, tool policy, servers per user); names the rule. */
+  "policy_refused",
   "not_saved",
   /** The downstream server needs the person to authorize the gateway (OAuth); see `details`. */
   "authorization_required",

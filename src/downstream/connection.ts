@@ -3,7 +3,9 @@
  * session Durable Object: Streamable HTTP, SSE, or "auto" (Streamable HTTP, then SSE), in either
  * protocol era, with OAuth when the server asks for it (the SDK's flow, through `authProvider`).
  * Header values are handed to the transport's fetch, for requests to the server's own origin only
- * (not to its authorization server); they are never logged or returned.
+ * (not to its authorization server); they are never logged or returned. The tools the operator's
+ * policy withholds are kept apart from the rest, at connect and after every list change, so
+ * nothing generated from `tools` ever shows them.
  */
 import {
   Client,
@@ -32,6 +34,8 @@ export interface ConnectOptions {
   /** The user's OAuth grant at this server, used when it answers 401. */
   authProvider?: OAuthClientProvider;
   onToolsChanged: (tools: Tool[]) => void;
+  /** Whether the operator's policy lets the model see and call a tool (all, when absent). */
+  toolFilter?: (tool: Tool) => boolean;
 }
 
 const CLIENT_INFO = { name: "mcp-isolate-runner", version: "0.1.0" };
@@ -62,15 +66,29 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   }
 }
 
+/** The server's tools split by the policy: those the model may use, and those withheld. */
+function splitTools(tools: Tool[], filter: ((tool: Tool) => boolean) | undefined) {
+  if (!filter) return { visible: tools, withheld: [] };
+  return { visible: tools.filter(filter), withheld: tools.filter((tool) => !filter(tool)) };
+}
+
 export class DownstreamConnection {
   readonly #client: Client;
   readonly transportUsed: "streamable-http" | "sse";
+  /** The tools the model may see and call. */
   tools: Tool[];
+  /** The server's other tools, withheld by the operator's policy: never listed, never called. */
+  withheld: Tool[];
 
-  private constructor(client: Client, transportUsed: "streamable-http" | "sse", tools: Tool[]) {
+  private constructor(
+    client: Client,
+    transportUsed: "streamable-http" | "sse",
+    split: { visible: Tool[]; withheld: Tool[] },
+  ) {
     this.#client = client;
     this.transportUsed = transportUsed;
-    this.tools = tools;
+    this.tools = split.visible;
+    this.withheld = split.withheld;
   }
 
   static async connect(options: ConnectOptions): Promise<DownstreamConnection> {
@@ -108,8 +126,10 @@ export class DownstreamConnection {
         tools: {
           onChanged: (error, tools) => {
             if (!error && tools && connection) {
-              connection.tools = tools;
-              options.onToolsChanged(tools);
+              const split = splitTools(tools, options.toolFilter);
+              connection.tools = split.visible;
+              connection.withheld = split.withheld;
+              options.onToolsChanged(split.visible);
             }
           },
         },
@@ -126,7 +146,7 @@ export class DownstreamConnection {
     try {
       await withTimeout(client.connect(transport), options.timeoutMs, options.url.host);
       const { tools } = await withTimeout(client.listTools(), options.timeoutMs, options.url.host);
-      connection = new DownstreamConnection(client, kind, tools);
+      connection = new DownstreamConnection(client, kind, splitTools(tools, options.toolFilter));
       return connection;
     } catch (error) {
       await client.close().catch(() => undefined);

@@ -2,13 +2,19 @@
  * @module The gateway's outbound rules, built from the operator's settings: which URLs a session
  * may connect to (URL rules, then DNS: every address a name resolves to must be public, unless
  * local servers are allowed), the fetch that applies them to every request and redirect hop, and
- * which secrets may go to which hosts. Invalid settings refuse every connection with the reason.
+ * which secrets may go to which hosts. A server's own URL, and every redirect its requests meet,
+ * must also be on `DOWNSTREAM_ALLOWED_HOSTS` (`allowed-hosts.ts`). Invalid settings refuse every
+ * connection with the reason.
  */
 import type { DownstreamSettings } from "../config";
 import { GatewayError } from "../errors";
+import { ALLOWED_HOSTS_VAR, checkAllowedHost, parseAllowedHosts, type AllowedHosts } from "./allowed-hosts";
 import { checkResolvedUrl, DohResolver, parseResolverUrl, type Resolver } from "./dns-check";
 import { guardedFetch, type FetchLike } from "./guarded-fetch";
 import { parseSecretBindings, type SecretBindings } from "./secret-bindings";
+
+/** The runtime's fetch, which the guarded fetches wrap. */
+const network: FetchLike = (input, init) => fetch(input, init);
 
 /** One resolver per DNS endpoint for the isolate's life, so its cache serves every session. */
 const resolvers = new Map<string, Resolver>();
@@ -34,14 +40,62 @@ export async function checkOutboundUrl(raw: string | URL, settings: DownstreamSe
   return verdict.url;
 }
 
-/** The network, with every request and redirect hop checked; `sensitive` headers never follow a redirect to another origin. */
-export function outboundFetch(settings: DownstreamSettings, sensitive: readonly string[]): FetchLike {
+/** The operator's `DOWNSTREAM_ALLOWED_HOSTS`; a malformed value refuses every server. */
+export function allowedHosts(settings: DownstreamSettings): AllowedHosts {
+  const parsed = parseAllowedHosts(settings.allowedHosts);
+  if (!parsed.ok)
+    throw new GatewayError("policy_refused", `${ALLOWED_HOSTS_VAR} is not valid: ${parsed.reason}`);
+  return parsed.hosts;
+}
+
+/**
+ * A downstream server's URL, if its host is on `DOWNSTREAM_ALLOWED_HOSTS` and it passes the
+ * outbound rules. The host list is checked first, so a refused host is never looked up.
+ */
+export async function checkServerUrl(raw: string, settings: DownstreamSettings): Promise<URL> {
+  const hosts = allowedHosts(settings);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // Not a URL: the outbound rules say so.
+  }
+  if (parsed) {
+    const verdict = checkAllowedHost(hosts, parsed);
+    if (!verdict.ok) throw new GatewayError(verdict.code, verdict.reason);
+  }
+  return checkOutboundUrl(raw, settings);
+}
+
+/**
+ * The network, with every request and redirect hop checked; `sensitive` headers never follow a
+ * redirect to another origin. With `server`, the requests that start on the server's origin (its
+ * MCP traffic) may go, and be redirected, only to hosts on `DOWNSTREAM_ALLOWED_HOSTS`; requests to
+ * other origins are the OAuth flow's (the authorization server the server names), which the list
+ * does not cover.
+ */
+export function outboundFetch(
+  settings: DownstreamSettings,
+  sensitive: readonly string[],
+  server?: URL,
+): FetchLike {
   const resolver = resolverFor(settings);
-  return guardedFetch(
-    (input, init) => fetch(input, init),
-    (url) => checkResolvedUrl(url, { allowLocal: settings.allowLocal, resolver }),
+  const outbound = (url: URL) => checkResolvedUrl(url, { allowLocal: settings.allowLocal, resolver });
+  const anywhere = guardedFetch(network, outbound, { sensitiveHeaders: sensitive });
+  const hosts = server ? allowedHosts(settings) : undefined;
+  if (!server || !hosts || hosts.any) return anywhere;
+  const listed = guardedFetch(
+    network,
+    (url) => {
+      const verdict = checkAllowedHost(hosts, url);
+      return verdict.ok ? outbound(url) : verdict;
+    },
     { sensitiveHeaders: sensitive },
   );
+  return (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    return (url.origin === server.origin ? listed : anywhere)(input, init);
+  };
 }
 
 /**

@@ -71,7 +71,8 @@ function parsePort(text: string): number | null {
 
 const HOST_SYNTAX = "a host is name, *.name, IPv4 or [IPv6], each with an optional :port";
 
-function parseHost(text: string): HostPattern | string {
+/** One host pattern (grammar above), or why it is not one; shared with the operator's host policies. */
+export function parseHost(text: string): HostPattern | string {
   let rest = text;
   let port: number | null = null;
   if (rest.includes("://"))
@@ -159,7 +160,8 @@ function defaultPort(url: URL): number {
   return url.protocol === "http:" ? 80 : 443;
 }
 
-function matches(pattern: HostPattern, url: URL): boolean {
+/** Whether `url`'s host and port match `pattern`. */
+export function matches(pattern: HostPattern, url: URL): boolean {
   const port = url.port === "" ? defaultPort(url) : Number(url.port);
   if ((pattern.port ?? defaultPort(url)) !== port) return false;
   const host = url.hostname.toLowerCase().replace(/\.$/, "");

@@ -3,12 +3,14 @@
  * sealed, connected, and rolled back if any step fails), unload, status, generated APIs, and tool
  * calls. The jobs themselves live in their own modules: `server-records.ts` (storage),
  * `credentials.ts` (sealing and secrets), `outbound-policy.ts` (where the gateway may connect,
- * checked at load, at every reconnect and on every request and redirect), `connection-pool.ts`
+ * checked at load, at every reconnect and on every request and redirect, with the operator's
+ * `DOWNSTREAM_ALLOWED_HOSTS`), `tool-policy.ts` (the tools the operator withholds),
+ * `MAX_SERVERS_PER_USER` (checked here, at load), `connection-pool.ts`
  * (live connections and APIs), `tool-call.ts` (one call), `inferred-types.ts` (return shapes
  * learnt from results, shown in the declarations of tools without an `outputSchema`).
  */
 import { auth, UnauthorizedError, type Tool } from "@modelcontextprotocol/client";
-import { generateApi, isValidServerName, type GeneratedApi } from "../apigen/declarations";
+import { generateApi, isValidServerName, toolIdentifiers, type GeneratedApi } from "../apigen/declarations";
 import type { DownstreamSettings } from "../config";
 import { asGatewayError, GatewayError } from "../errors";
 import type { ToolCallRequest, ToolCallResult } from "../sandbox/execution-host";
@@ -26,9 +28,11 @@ import { AUTHORIZATION_TTL_MS } from "../store/downstream-authorizations";
 import { recordServerLoad } from "../store/server-loads";
 import { toolListTokens } from "./tool-list-tokens";
 import { InferredTypes } from "./inferred-types";
-import { authorizationFetch, checkOutboundUrl, outboundFetch, secretBindings } from "./outbound-policy";
+import { listSavedServers } from "../store/saved-servers";
+import { authorizationFetch, checkServerUrl, outboundFetch, secretBindings } from "./outbound-policy";
 import { ServerRecords, type ServerRecord } from "./server-records";
 import { callTool, type ToolCallTarget } from "./tool-call";
+import { toolRefusal, toolRulesFor, withholdingRule, type ToolRule } from "./tool-policy";
 
 /** How long a link is given again before a new one is made (links live `AUTHORIZATION_TTL_MS`). */
 const LINK_REUSE_MS = AUTHORIZATION_TTL_MS - 2 * 60_000;
@@ -164,7 +168,7 @@ export class DownstreamServers implements ToolCallTarget {
       );
     }
     const environment = this.#environment();
-    const url = await checkOutboundUrl(config.url, environment.settings);
+    const url = await checkServerUrl(config.url, environment.settings);
     // Refuse a secret for the wrong host before anything is stored or sent.
     headersFor(config.headers, url, secretBindings(environment.settings), environment.secrets);
     if (oauthClient) {
@@ -179,6 +183,9 @@ export class DownstreamServers implements ToolCallTarget {
       saved,
       builtin: false,
     };
+    const savedNames = (await listSavedServers(environment.db, environment.userId)).map((row) => row.name);
+    // Nothing is awaited between the count and the insert, so concurrent loads are counted too.
+    this.#checkServerCount(config.name, savedNames, environment.settings.maxServersPerUser);
     if (!this.#records.insert(record)) {
       throw new GatewayError("name_in_use", `a server named "${config.name}" is being loaded already`);
     }
@@ -190,6 +197,25 @@ export class DownstreamServers implements ToolCallTarget {
       await this.unload(config.name);
       throw error;
     }
+  }
+
+  /**
+   * `MAX_SERVERS_PER_USER`: the session's loaded servers and the user's saved ones, each name
+   * counted once and the built-in demo not at all, may not go past the limit with `name`.
+   */
+  #checkServerCount(name: string, savedNames: string[], max: number): void {
+    const held = new Set([
+      ...this.#records
+        .list()
+        .filter((record) => !record.builtin)
+        .map((record) => record.name),
+      ...savedNames,
+    ]);
+    if (held.has(name) || held.size < max) return;
+    throw new GatewayError(
+      "policy_refused",
+      `loading "${name}" would exceed MAX_SERVERS_PER_USER (${max}): this session holds ${held.size} servers, loaded or saved (${[...held].toSorted().join(", ")}); unload one first (forget: true removes a saved one)`,
+    );
   }
 
   /**
@@ -320,6 +346,33 @@ export class DownstreamServers implements ToolCallTarget {
   }
 
   /**
+   * Why `DOWNSTREAM_TOOL_POLICY` withholds the tool a program named (by MCP name, or by the
+   * identifier it would have had), or undefined when it does not.
+   */
+  withheldTool(server: string, wanted: string): string | undefined {
+    const record = this.#records.get(server);
+    if (!record || record.builtin) return undefined;
+    let rules: ToolRule[];
+    try {
+      rules = toolRulesFor(this.#environment().settings.toolPolicy, new URL(record.url));
+    } catch {
+      // A malformed policy refuses the connection itself, with the reason.
+      return undefined;
+    }
+    if (rules.length === 0) return undefined;
+    const connection = this.#pool.connection(server);
+    let name = wanted;
+    if (connection && connection.withheld.length > 0) {
+      const all = [...connection.tools, ...connection.withheld];
+      const identifiers = toolIdentifiers(all.map((tool) => tool.name));
+      const index = all.findIndex((tool, i) => tool.name === wanted || identifiers[i] === wanted);
+      if (index >= connection.tools.length) name = all[index]?.name ?? wanted;
+    }
+    const rule = withholdingRule(rules, name);
+    return rule ? toolRefusal(server, name, rule) : undefined;
+  }
+
+  /**
    * A live connection's authorization was refused and could not be refreshed: the connection is
    * dropped and made again, which either succeeds (another session refreshed meanwhile) or fails
    * with `authorization_required` and a fresh link.
@@ -366,9 +419,11 @@ export class DownstreamServers implements ToolCallTarget {
       url = new URL(record.url);
       fetcher = environment.demoFetch;
     } else {
-      url = await checkOutboundUrl(record.url, settings);
-      fetcher = outboundFetch(settings, record.headerNames);
+      // A server saved before the operator's host list changed is refused here, every time.
+      url = await checkServerUrl(record.url, settings);
+      fetcher = outboundFetch(settings, record.headerNames, url);
     }
+    const rules = record.builtin ? [] : toolRulesFor(settings.toolPolicy, url);
     const headers = headersFor(
       await openHeaders(record.sealedHeaders, environment.encryptionKey),
       url,
@@ -404,6 +459,7 @@ export class DownstreamServers implements ToolCallTarget {
         fetch: provider ? noticingRefusals(fetcher, provider) : fetcher,
         ...(provider ? { authProvider: provider } : {}),
         onToolsChanged,
+        ...(rules.length > 0 ? { toolFilter: (tool) => !withholdingRule(rules, tool.name) } : {}),
       });
       if (provider) this.#providers.set(record.name, provider);
       // Off the load's path: the metrics may lag a moment, the model does not wait for them.

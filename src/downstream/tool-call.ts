@@ -1,7 +1,8 @@
 /**
  * @module One tool call from a program, carried out for the session: find the server (with a
  * suggestion when the name is close to a loaded one), find the tool by MCP name or identifier,
- * apply the execution's `allowed_tools`, call it within its time, and turn the answer into the
+ * refuse a tool the operator's policy withholds (with the rule), apply the execution's
+ * `allowed_tools`, call it within its time, and turn the answer into the
  * value the program receives (noted, for a tool without an `outputSchema`, so its return type can
  * be inferred). Never throws: the result says what happened.
  */
@@ -24,6 +25,8 @@ export interface ToolCallTarget {
   reconnectUnauthorized(server: string): Promise<GatewayError>;
   /** Notes a result of a tool without an `outputSchema` (to infer its type); must not throw. */
   observe(server: string, tool: string, value: unknown): void;
+  /** Why the operator's policy withholds the tool a program asked for, or undefined; must not throw. */
+  withheldTool?(server: string, tool: string): string | undefined;
 }
 
 function quoted(names: string[]): string {
@@ -55,6 +58,9 @@ export async function callTool(target: ToolCallTarget, request: ToolCallRequest)
   }
   const tool = findTool(api, wanted);
   if (!tool) {
+    // Withheld tools are not in the API; a program that names one anyway learns the rule.
+    const withheld = target.withheldTool?.(server, wanted);
+    if (withheld) return fail("policy_refused", withheld);
     const suggestions = closeMatches(
       wanted,
       api.tools.flatMap((t) => (t.identifier === t.name ? [t.name] : [t.name, t.identifier])),

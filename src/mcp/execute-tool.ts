@@ -2,7 +2,8 @@
  * @module `execute_code`: checks the arguments, then hands the program to the session's Durable
  * Object in one call; the object runs it in a fresh sandbox, audits it, and answers with the
  * report, which becomes the answer (`execution-answer.ts`: tool calls summarised unless the
- * caller asks for all of them).
+ * caller asks for all of them). Refused by the user's rate limits, it answers `rate_limited` with
+ * the seconds to wait, which the HTTP response also carries as `Retry-After` where it can.
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
@@ -55,14 +56,17 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
           );
         }
         const { key, stub } = sessionOf(context, session);
+        const outcome = await stub.execute(key, {
+          code,
+          timeoutMs: timeout_ms ?? limits.timeoutMs,
+          allowedTools: allowed_tools ?? null,
+        });
+        if (!outcome.ok && outcome.error.code === "rate_limited") {
+          const seconds = Number(outcome.error.details?.retry_after_seconds);
+          if (Number.isInteger(seconds) && seconds > 0) context.response.retryAfterSeconds = seconds;
+        }
         // RPC types cannot express the report's `result: unknown`; the object returns an ExecutionReport.
-        const report = unwrap(
-          await stub.execute(key, {
-            code,
-            timeoutMs: timeout_ms ?? limits.timeoutMs,
-            allowedTools: allowed_tools ?? null,
-          }),
-        ) as unknown as ExecutionReport;
+        const report = unwrap(outcome) as unknown as ExecutionReport;
         const detail = tool_calls ?? "summary";
         const answer = executionAnswer(report, detail);
         return structuredResult(answer, renderExecutionAnswer(answer, detail), !answer.ok);

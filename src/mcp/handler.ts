@@ -3,6 +3,12 @@
  * may still enter (`ALLOWED_USERS`, the provider in use), refuses JSON-RPC
  * batches, then serves both protocol eras (2026-07-28 stateless, 2025-11-25 initialize) through
  * `createMcpHandler`.
+ *
+ * A rate-limited `execute_code` stays an HTTP 200 whose tool result says `rate_limited` and when
+ * to retry: the MCP SDK clients (v1 and v2) turn any other status into a transport error and drop
+ * the JSON-RPC body, so the model would never read why. Where the answer is a JSON body (protocol
+ * 2026-07-28), the response also carries `Retry-After`; an SSE answer (2025-11-25) has sent its
+ * headers before the tool has run.
  */
 import { createMcpHandler } from "agents/mcp/server";
 import { refuseStaleGrant } from "../auth/access";
@@ -11,8 +17,17 @@ import { readSettings } from "../config";
 import { refuseBatch } from "./batch-guard";
 import { allowedOriginHostnames } from "./origin";
 import { createGatewayServer } from "./server";
+import type { ResponseHints } from "./tool-context";
 
 export const MCP_ROUTE = "/mcp";
+
+/** The response with `Retry-After` when a tool asked for one before the response was made. */
+function withRetryAfter(response: Response, hints: ResponseHints): Response {
+  if (hints.retryAfterSeconds === undefined) return response;
+  const headers = new Headers(response.headers);
+  headers.set("Retry-After", String(hints.retryAfterSeconds));
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
 
 export const mcpApiHandler = {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -31,12 +46,12 @@ export const mcpApiHandler = {
     if (batch) return batch;
     const settings = readSettings(env);
     const origin = new URL(settings.publicUrl || request.url).origin;
-    const context = { env, ctx, user: parsed.data, settings, origin };
+    const context = { env, ctx, user: parsed.data, settings, origin, response: {} as ResponseHints };
     const handler = createMcpHandler(() => createGatewayServer(context), {
       route: MCP_ROUTE,
       allowedOriginHostnames: allowedOriginHostnames(request, env),
       onerror: (error) => console.error("mcp handler error", error),
     });
-    return handler(request, env, ctx);
+    return withRetryAfter(await handler(request, env, ctx), context.response);
   },
 } satisfies ExportedHandler<Env>;

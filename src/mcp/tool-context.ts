@@ -12,6 +12,12 @@ export interface ToolContext {
   settings: Settings;
   /** The gateway origin this request was served as (authorization links point back to it). */
   origin: string;
+  /** What a tool tells the HTTP response of its request (`Retry-After` when rate limited). */
+  response: ResponseHints;
+}
+
+export interface ResponseHints {
+  retryAfterSeconds?: number;
 }
 
 /** The key and stub of the session a tool call names (or the user's default session). */

@@ -34,6 +34,7 @@ import { loaderRuntime, type SandboxRuntime } from "../sandbox/runtime";
 import { forgetServer, listSavedServers, saveServer } from "../store/saved-servers";
 import { auditOf } from "../store/executions";
 import { AuditOutbox } from "./audit-outbox";
+import { admitExecution } from "./execution-admission";
 import { ExecutionSlots } from "./execution-slots";
 import { DEFAULT_SESSION } from "./handles";
 import { SessionState } from "./session-state";
@@ -91,6 +92,12 @@ export class SessionObject extends DurableObject<Env> {
   /** The gateway origin of the latest request (where authorization links point). */
   #origin = "";
 
+  /**
+   * The operator's settings as this object applies them. Production reads the object's env;
+   * tests replace it through `runInDurableObject` to apply other policies and limits.
+   */
+  settings: () => Settings = () => readSettings(this.env);
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
@@ -113,7 +120,7 @@ export class SessionObject extends DurableObject<Env> {
   }
 
   #settings(): Settings {
-    return readSettings(this.env);
+    return this.settings();
   }
 
   #createTables(): void {
@@ -194,31 +201,47 @@ export class SessionObject extends DurableObject<Env> {
     const limits = settings.execution;
     this.#slots ??= new ExecutionSlots(limits.maxConcurrentExecutions, limits.maxQueuedExecutions);
     return this.#slots.run(async () => {
-      const createdAt = Date.now();
-      const ledger = new CallLedger();
-      const host = new ExecutionHost(
-        this.#port(),
-        {
-          allowedTools: request.allowedTools,
-          maxToolCalls: limits.maxToolCalls,
-          maxToolArgsChars: limits.maxToolArgsChars,
-          maxToolResultChars: limits.maxToolResultChars,
-          callTimeoutMs: settings.downstream.callTimeoutMs,
-          maxStateKeyChars: MAX_STATE_KEY_CHARS,
-          maxStateValueChars: MAX_STATE_VALUE_CHARS,
-          maxStateOperations: MAX_STATE_OPERATIONS,
-        },
-        ledger,
-      );
-      const report = await runExecution(this.#sandboxRuntime(settings), { ...request, limits }, host, ledger);
-      this.#afterResponse(async () => {
-        this.#audit.add(
-          await auditOf(crypto.randomUUID(), key.userId, session.handle, request.code, report, createdAt),
-        );
-        await this.#scheduleAlarm();
-      });
-      return report;
+      // The user's limits, across all their sessions, are checked once the execution has a slot here.
+      const release = await admitExecution(this.env, key.userId, limits, request.timeoutMs);
+      try {
+        return await this.#run(key, session, request, settings);
+      } finally {
+        await release();
+      }
     });
+  }
+
+  async #run(
+    key: SessionKey,
+    session: SessionInfo,
+    request: ExecuteRequest,
+    settings: Settings,
+  ): Promise<ExecutionReport> {
+    const limits = settings.execution;
+    const createdAt = Date.now();
+    const ledger = new CallLedger();
+    const host = new ExecutionHost(
+      this.#port(),
+      {
+        allowedTools: request.allowedTools,
+        maxToolCalls: limits.maxToolCalls,
+        maxToolArgsChars: limits.maxToolArgsChars,
+        maxToolResultChars: limits.maxToolResultChars,
+        callTimeoutMs: settings.downstream.callTimeoutMs,
+        maxStateKeyChars: MAX_STATE_KEY_CHARS,
+        maxStateValueChars: MAX_STATE_VALUE_CHARS,
+        maxStateOperations: MAX_STATE_OPERATIONS,
+      },
+      ledger,
+    );
+    const report = await runExecution(this.#sandboxRuntime(settings), { ...request, limits }, host, ledger);
+    this.#afterResponse(async () => {
+      this.#audit.add(
+        await auditOf(crypto.randomUUID(), key.userId, session.handle, request.code, report, createdAt),
+      );
+      await this.#scheduleAlarm();
+    });
+    return report;
   }
 
   #sandboxRuntime(settings: Settings): SandboxRuntime {
