@@ -1,8 +1,8 @@
 /**
- * Starts a Worker under `wrangler dev` on a free 127.0.0.1 port, with its own state directory, and
- * stops it (the whole process group) afterwards: our Worker (migrations applied, the test
- * settings, programs run in the supervised local sandbox runtime as under `npm run dev`) by
- * default, or any other wrangler config, such as the benchmark's codemode anchor.
+ * Starts a Worker under `wrangler dev` on a free (or given) 127.0.0.1 port, with its own state
+ * directory, and stops it (the whole process group) afterwards: our Worker (migrations applied,
+ * the test settings, programs run in the supervised local sandbox runtime as under `npm run dev`)
+ * by default, or any other wrangler config, such as the benchmark's codemode anchor.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -73,6 +73,8 @@ export async function startDevServer(
     sandboxRuntime?: boolean;
     /** An existing --persist-to directory, kept when the server stops. */
     state?: string;
+    /** The port to listen on (from `freePort()`), when another server must know the origin first. */
+    port?: number;
   } = {},
 ): Promise<DevServer> {
   const password = options.password ?? "e2e-password";
@@ -84,6 +86,7 @@ export async function startDevServer(
     const worker = await startWranglerDev({
       migrate: true,
       ...(options.state ? { state: options.state } : {}),
+      ...(options.port ? { port: options.port } : {}),
       vars: {
         ADMIN_PASSWORD: password,
         ENCRYPTION_KEY: "e2e-encryption-key-0123456789",
@@ -130,6 +133,8 @@ export async function startWranglerDev(options: {
   envFile?: Promise<string | undefined>;
   /** An existing --persist-to directory, kept when the server stops. */
   state?: string;
+  /** The port to listen on; a free one by default. */
+  port?: number;
 }): Promise<WranglerDev> {
   const config = options.config ? ["--config", options.config] : [];
   // A given state directory outlives this server (a test restarting the Worker on the same state).
@@ -147,7 +152,7 @@ export async function startWranglerDev(options: {
     }
   }
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     process.execPath,
     [
