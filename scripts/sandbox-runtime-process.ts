@@ -24,7 +24,24 @@ export interface SandboxRuntimeProcess {
   stop: () => Promise<void>;
 }
 
+/** How long the supervisor may take to report its runtime ready before it is stopped and tried again. */
+const READY_TIMEOUT_MS = 60_000;
+const ATTEMPTS = 2;
+
 export async function startSandboxRuntime(): Promise<SandboxRuntimeProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (error) {
+      // A runtime that never says it is ready (seen on a heavily loaded machine) is stopped and
+      // started once more rather than holding its caller forever.
+      if (attempt >= ATTEMPTS) throw error;
+      console.error(`the sandbox runtime did not start; trying again: ${String(error)}`);
+    }
+  }
+}
+
+async function startOnce(): Promise<SandboxRuntimeProcess> {
   const child = spawn(process.execPath, [SUPERVISOR], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
@@ -39,12 +56,20 @@ export async function startSandboxRuntime(): Promise<SandboxRuntimeProcess> {
     if (child.exitCode === null) child.kill("SIGKILL");
   };
   const ready = await new Promise<{ url: string; controlUrl: string; token: string }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop().then(() =>
+        reject(new Error(`the sandbox runtime was not ready within ${READY_TIMEOUT_MS} ms:\n${output}`)),
+      );
+    }, READY_TIMEOUT_MS);
+    child.once("exit", () => clearTimeout(timer));
     let line = "";
     child.stdout.on("data", (chunk: Buffer) => {
       line += chunk.toString();
       const end = line.indexOf("\n");
-      if (end >= 0)
+      if (end >= 0) {
+        clearTimeout(timer);
         resolve(JSON.parse(line.slice(0, end)) as { url: string; controlUrl: string; token: string });
+      }
     });
     child.once("exit", (code) =>
       reject(new Error(`the sandbox runtime did not start (exit ${code}):\n${output}`)),
