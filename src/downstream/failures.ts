@@ -1,5 +1,5 @@
 /**
- * @module Why a downstream connection failed, named so a person can act on it: DNS, refused,
+ * @module Why a downstream connection failed, named so a person can act on it: DNS, TLS, refused,
  * 401/403, 5xx, timeout, not an MCP server. The SDK's codes and HTTP statuses decide where it
  * gives them; a network failure below the SDK comes from the runtime as a plain error, and only
  * then is its message read.
@@ -94,6 +94,14 @@ export function describeConnectFailure(error: unknown, url: URL): GatewayError {
   }
   if (status === 403)
     return new GatewayError("forbidden", `${host} answered 403 Forbidden: the credentials lack access`);
+  // Cloudflare's own statuses for a TLS handshake it could not complete (525) or a certificate it
+  // could not validate (526), as a deployed gateway's fetch reports them (documented, not testable here).
+  if (status === 525 || status === 526) {
+    return new GatewayError(
+      "tls",
+      `the TLS handshake with ${host} failed (HTTP ${status}): ${status === 526 ? "its certificate is not valid" : "no secure connection could be agreed"}`,
+    );
+  }
   if (status !== undefined && status >= 500)
     return new GatewayError("server_error", `${host} answered HTTP ${status}: the server failed`);
   if (status === 404 || status === 405 || status === 406 || status === 415) {

@@ -8,6 +8,7 @@ import type { DownstreamSettings } from "../config";
 import { GatewayError } from "../errors";
 import { checkResolvedUrl, DohResolver, parseResolverUrl, type Resolver } from "./dns-check";
 import { guardedFetch, type FetchLike } from "./guarded-fetch";
+import { namingNetworkFailures } from "./network-failures";
 import { parseSecretBindings, type SecretBindings } from "./secret-bindings";
 
 /** One resolver per DNS endpoint for the isolate's life, so its cache serves every session. */
@@ -38,7 +39,7 @@ export async function checkOutboundUrl(raw: string | URL, settings: DownstreamSe
 export function outboundFetch(settings: DownstreamSettings, sensitive: readonly string[]): FetchLike {
   const resolver = resolverFor(settings);
   return guardedFetch(
-    (input, init) => fetch(input, init),
+    namingNetworkFailures((input, init) => fetch(input, init)),
     (url) => checkResolvedUrl(url, { allowLocal: settings.allowLocal, resolver }),
     { sensitiveHeaders: sensitive },
   );
