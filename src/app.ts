@@ -3,12 +3,15 @@
  * page that says how to connect, a health check, and the operator API.
  */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { escapeHtml, page } from "./auth/html";
 import { downstreamRoutes } from "./auth/downstream-routes";
 import { authRoutes, type AuthEnv } from "./auth/routes";
 import { identityConfigurationProblem } from "./auth/providers";
 import { MCP_ROUTE } from "./mcp/handler";
 import { operatorRoutes } from "./operator/routes";
+import { encryptionKeyProblem } from "./downstream/seal";
+import { isMissingSchemaError, missingSchemaResponse, missingTables } from "./store/schema-check";
 
 export const app = new Hono<{ Bindings: AuthEnv }>();
 
@@ -23,10 +26,25 @@ app.get("/", (c) => {
   );
 });
 
-/** Healthy when people can log in: a missing or wrong identity setting is named here. */
-app.get("/health", (c) => {
+/**
+ * Healthy when people can log in: a missing or wrong identity setting, or a database without its
+ * tables, is named here (503); a missing ENCRYPTION_KEY only limits what can be loaded (a warning).
+ */
+app.get("/health", async (c) => {
   const problem = identityConfigurationProblem(c.env, c.req.raw);
-  return problem ? c.json({ ok: false, error: problem }, 503) : c.json({ ok: true });
+  if (problem) return c.json({ ok: false, error: problem }, 503);
+  const missing = await missingTables(c.env.DB);
+  if (missing.length > 0) return missingSchemaResponse(c.req.raw, missing);
+  const warning = encryptionKeyProblem(c.env.ENCRYPTION_KEY);
+  return c.json(warning ? { ok: true, warnings: [warning] } : { ok: true });
+});
+
+// A database whose migrations were not applied fails its first query; say how to apply them.
+app.onError((error, c) => {
+  if (isMissingSchemaError(error)) return missingSchemaResponse(c.req.raw);
+  if (error instanceof HTTPException) return error.getResponse();
+  console.error(error);
+  return c.text("Internal Server Error", 500);
 });
 
 app.route("/", authRoutes());
