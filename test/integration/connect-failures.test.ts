@@ -2,7 +2,7 @@
  * `load_mcp_server` names why a server could not be reached, in workerd with its own fetch and
  * sockets, as under `npm run dev` (ALLOW_LOCAL_DOWNSTREAM=on, so no DNS-over-HTTPS check runs
  * first): a host name that does not resolve, a TLS handshake workerd refuses (a self-signed
- * certificate; TLS spoken to a plain-HTTP port), and a redirect loop. workerd reports the first
+ * certificate; TLS spoken to a plain-HTTP port), a redirect loop, and the wrong transport. workerd reports the first
  * two only as "internal error; reference = …"; `src/downstream/network-failures.ts` names them.
  * The servers are loopback ones from test/unit/support/workers-global-setup.ts.
  */
@@ -74,6 +74,21 @@ describe("load_mcp_server names what failed", () => {
     // when GET /loop/a leads back to GET /loop/b.
     expect(text(loaded)).toBe(
       `redirect_refused: redirect loop: ${redirects}/loop/a redirects back to ${redirects}/loop/b, which was already requested`,
+    );
+  });
+
+  it("the SSE transport refused with 400 (as a Streamable HTTP server without a session answers): not_mcp, naming the transport tried", async () => {
+    // The loopback server answers /redirect/400 with a bare 400, as supergateway --stateful answers
+    // the SSE transport's GET.
+    const url = `${redirects}/redirect/400`;
+    const opened = await client.callTool({ name: "open_session", arguments: {} });
+    const session = (opened.structuredContent as { session: string }).session;
+    const loaded = await client.callTool({
+      name: "load_mcp_server",
+      arguments: { name: "wrong", url, transport: "sse", session },
+    });
+    expect(text(loaded)).toBe(
+      `not_mcp: ${url} answered HTTP 400 to an SSE connection: no SSE endpoint at this URL (check the path, e.g. /mcp for Streamable HTTP or /sse for SSE; transport "streamable-http", or "auto" to try both)`,
     );
   });
 
