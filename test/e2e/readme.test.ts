@@ -110,6 +110,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: n
 
 let dev: Shell;
 let dryRun: Shell;
+let bridge: Shell;
+let sseBridge: Shell;
+/** `npx wrangler dev` started by hand, on state without migrations. */
+let bare: { shell: Shell; origin: string; state: string };
 let origin: string;
 let client: Client;
 
@@ -124,8 +128,10 @@ beforeAll(async () => {
   ports.sse = await freePort();
   origin = `http://127.0.0.1:${ports.dev}`;
 
-  // The dry run needs no server: it builds while the gateway starts.
+  // The dry run and the bridges need no gateway: they start while it does.
   dryRun = shell(block("deploy-dry-run"));
+  bridge = shell(block("bridge"));
+  sseBridge = shell(block("bridge-sse"));
   dev = shell(block("dev-port"));
   await until(
     "npm run dev answering /health",
@@ -133,6 +139,16 @@ beforeAll(async () => {
     120_000,
     dev.output,
   );
+  // Started once npm run dev has written .dev.vars (the admin password it reads too).
+  const barePort = await freePort();
+  const bareState = mkdtempSync(join(tmpdir(), "mir-readme-state-"));
+  bare = {
+    shell: shell(
+      `npx wrangler dev --port ${barePort} --inspector-port ${await freePort()} --persist-to ${bareState} --show-interactive-dev-session=false`,
+    ),
+    origin: `http://127.0.0.1:${barePort}`,
+    state: bareState,
+  };
   const tokens = await login({ origin, fetch: (request) => fetch(request), password: "dev-password" });
   client = await connectClient({ url: `${origin}/mcp`, token: tokens.access_token, era: "2025-11-25" });
 }, 180_000);
@@ -142,6 +158,7 @@ afterAll(async () => {
   await Promise.all(started.map(stop));
   rmSync(clone, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });
+  if (bare) rmSync(bare.state, { recursive: true, force: true });
 });
 
 const call = (name: string, args: Record<string, unknown>): Promise<ToolResult> =>
@@ -171,7 +188,6 @@ describe("README, followed on a fresh clone", () => {
   });
 
   it("the stdio bridge: the first load works, and tool calls do not start a process each", async () => {
-    const bridge = shell(block("bridge"));
     const args = JSON.parse(withPorts(block("load-bridge"))) as { name: string; url: string };
     await until(
       "the bridge listening",
@@ -204,7 +220,6 @@ return { names: graph.entities.map((e) => e.name), times };`,
   });
 
   it("the SSE bridge, loaded with transport sse", async () => {
-    const bridge = shell(block("bridge-sse"));
     const args = JSON.parse(withPorts(block("load-bridge-sse"))) as {
       name: string;
       url: string;
@@ -214,7 +229,7 @@ return { names: graph.entities.map((e) => e.name), times };`,
       "the SSE bridge listening",
       async () => (await fetch(args.url.replace(/\/sse$/, "/nothing"))).status,
       30_000,
-      bridge.output,
+      sseBridge.output,
     );
     const loaded = await call("load_mcp_server", args);
     expect(loaded.structuredContent, JSON.stringify(loaded)).toMatchObject({
@@ -229,19 +244,36 @@ return { names: graph.entities.map((e) => e.name), times };`,
   });
 
   it("the local audit command lists the executions", async () => {
+    let last = "";
     const rows = await until(
       "audit rows of the executions above",
       async () => {
         const run = shell(block("audit-local"));
-        if ((await run.exited) !== 0) return undefined;
-        const output = run.output();
-        // The demo, the bridge's and the SSE bridge's programs, each in the default session.
-        return (output.match(/│ default\s+│ 1\s+│/g) ?? []).length >= 3 ? output : undefined;
+        const code = await run.exited;
+        last = run.output();
+        if (code !== 0) return undefined;
+        // Without a terminal wrangler prints the result as JSON (a table on a terminal).
+        const [result] = JSON.parse(last.slice(last.indexOf("\n["))) as {
+          results: Record<string, unknown>[];
+        }[];
+        const done = (result?.results ?? []).filter(
+          (row) => row.session_handle === "default" && row.ok === 1,
+        );
+        // The demo's, the bridge's and the SSE bridge's programs.
+        return done.length >= 3 ? done : undefined;
       },
       30_000,
-      () => "",
+      () => last,
     );
-    expect(rows).toContain("session_handle");
+    expect(Object.keys(rows[0] ?? {})).toEqual([
+      "at",
+      "session_handle",
+      "ok",
+      "error_name",
+      "duration_ms",
+      "tool_calls",
+    ]);
+    expect(rows.map((row) => row.tool_calls)).toContain(12);
   });
 
   it("npm run deploy -- --dry-run builds on the clean clone, with no account", async () => {
@@ -253,51 +285,41 @@ return { names: graph.entities.map((e) => e.name), times };`,
   });
 
   it("npx wrangler dev without the migrations: /health and the login answer 503 naming the command", async () => {
-    const port = await freePort();
-    const state = mkdtempSync(join(tmpdir(), "mir-readme-state-"));
-    const bare = shell(
-      `npx wrangler dev --port ${port} --inspector-port ${await freePort()} --persist-to ${state} --show-interactive-dev-session=false`,
+    const bareOrigin = bare.origin;
+    const health = await until(
+      "bare wrangler dev answering",
+      async () => {
+        const response = await fetch(`${bareOrigin}/health`);
+        return { status: response.status, body: (await response.json()) as unknown };
+      },
+      90_000,
+      bare.shell.output,
     );
-    try {
-      const bareOrigin = `http://127.0.0.1:${port}`;
-      const health = await until(
-        "bare wrangler dev answering",
-        async () => {
-          const response = await fetch(`${bareOrigin}/health`);
-          return { status: response.status, body: (await response.json()) as unknown };
-        },
-        90_000,
-        bare.output,
-      );
-      const fix =
-        "`npm run dev` applies them before it starts; with `wrangler dev`, run `npx wrangler d1 migrations apply DB --local` first.";
-      expect(health).toEqual({
-        status: 503,
-        body: {
-          ok: false,
-          error: `The database lacks the tables users, executions, saved_servers, downstream_grants, downstream_authorizations, browser_sessions: its migrations have not been applied. ${fix}`,
-        },
-      });
-      const options = {
-        origin: bareOrigin,
-        fetch: (request: Request) => fetch(request),
-        password: "dev-password",
-        headers: { Accept: "text/html" },
-      };
-      const step = await openLogin(options);
-      const page = await postForm(
-        options,
-        "/login",
-        { transaction: step.transaction, csrf: step.csrf, password: "dev-password" },
-        step.cookie,
-      );
-      expect(page.status).toBe(503);
-      expect(await page.text()).toContain(
-        `The database lacks a table or column the gateway needs: its migrations have not been applied. ${fix}`,
-      );
-    } finally {
-      await stop(bare);
-      rmSync(state, { recursive: true, force: true });
-    }
+    const fix =
+      "`npm run dev` applies them before it starts; with `wrangler dev`, run `npx wrangler d1 migrations apply DB --local` first.";
+    expect(health).toEqual({
+      status: 503,
+      body: {
+        ok: false,
+        error: `The database lacks the tables users, executions, saved_servers, downstream_grants, downstream_authorizations, browser_sessions: its migrations have not been applied. ${fix}`,
+      },
+    });
+    const options = {
+      origin: bareOrigin,
+      fetch: (request: Request) => fetch(request),
+      password: "dev-password",
+      headers: { Accept: "text/html" },
+    };
+    const step = await openLogin(options);
+    const page = await postForm(
+      options,
+      "/login",
+      { transaction: step.transaction, csrf: step.csrf, password: "dev-password" },
+      step.cookie,
+    );
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain(
+      `The database lacks a table or column the gateway needs: its migrations have not been applied. ${fix}`,
+    );
   });
 });
