@@ -3,7 +3,8 @@
  * (test/unit/support/fake-wrangler.mjs, given as WRANGLER_BIN), which answers in wrangler's own
  * formats, keeps a fake account in a file, and records every call: the real CLI needs a Cloudflare
  * account. Each run gets a temporary directory holding a copy of wrangler.jsonc, as a fresh clone
- * would. The build itself is checked with the real wrangler: `--dry-run` needs no account.
+ * would. The build itself is checked with the real wrangler: `--dry-run` needs no account, and
+ * runs here with every outbound connection of its Node processes cut (a preload).
  */
 import { spawn } from "node:child_process";
 import {
@@ -337,20 +338,40 @@ describe("npm run deploy with GitHub logins", () => {
   });
 });
 
+/**
+ * Preloaded into every Node process of the dry run (NODE_OPTIONS): any TCP connection to a host
+ * other than loopback fails at once, as with no network, and its host is recorded.
+ */
+const OFFLINE_PRELOAD = `
+const net = require("node:net");
+const fs = require("node:fs");
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  const options = typeof args[0] === "object" && args[0] !== null ? args[0] : { port: args[0], host: args[1] };
+  const host = options.host ?? "localhost";
+  if (options.path || ["127.0.0.1", "::1", "localhost"].includes(host)) return connect.apply(this, args);
+  fs.appendFileSync(process.env.OFFLINE_LOG, host + "\\n");
+  process.nextTick(() => this.destroy(Object.assign(new Error("offline: " + host), { code: "ENETUNREACH" })));
+  return this;
+};
+`;
+
 describe("npm run deploy -- --dry-run, with the real wrangler", () => {
   it("builds the Worker with no account and no network, and names the secrets a deployment needs", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "mir-dry-run-"));
+    const preload = join(outdir, "offline.cjs");
+    const attempts = join(outdir, "network-attempts.txt");
+    writeFileSync(preload, OFFLINE_PRELOAD);
+    writeFileSync(attempts, "");
     try {
-      const child = spawn(process.execPath, [SCRIPT, "--dry-run", "--outdir", outdir], {
+      const child = spawn(process.execPath, [SCRIPT, "--dry-run", "--outdir", join(outdir, "build")], {
         cwd: PROJECT_ROOT,
         env: {
           PATH: process.env.PATH ?? "",
           HOME: outdir,
           WRANGLER_SEND_METRICS: "false",
-          // Any attempt to reach the network fails: the dry run must not need it.
-          HTTPS_PROXY: "http://127.0.0.1:9",
-          HTTP_PROXY: "http://127.0.0.1:9",
-          CLOUDFLARE_API_TOKEN: "",
+          NODE_OPTIONS: `--require ${preload}`,
+          OFFLINE_LOG: attempts,
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -361,13 +382,29 @@ describe("npm run deploy -- --dry-run, with the real wrangler", () => {
       expect(code, output).toBe(0);
       expect(output).toContain("--dry-run: exiting now.");
       expect(output).toContain(
-        `Dry run: the Worker is built in ${outdir}; nothing was uploaded and no account was used.`,
+        `Dry run: the Worker is built in ${join(outdir, "build")}; nothing was uploaded and no account was used.`,
       );
       expect(output).toContain("A deployment would need the secrets ENCRYPTION_KEY, ADMIN_PASSWORD.");
-      const files = readdirSync(outdir);
+      const files = readdirSync(join(outdir, "build"));
       expect(files).toContain("index.js");
       expect(files.filter((file) => file.endsWith(".isolate.js"))).toHaveLength(4);
-      expect(statSync(join(outdir, "index.js")).size).toBeGreaterThan(1_000_000);
+      expect(statSync(join(outdir, "build", "index.js")).size).toBeGreaterThan(1_000_000);
+      // Whatever wrangler tried to reach (its update check), the build did not need it. That the
+      // preload does cut the network is checked here too, with a fetch of the npm registry.
+      const probe = spawn(
+        process.execPath,
+        ["-e", "fetch('https://registry.npmjs.org/').then(() => process.exit(0), () => process.exit(7))"],
+        {
+          env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: `--require ${preload}`, OFFLINE_LOG: attempts },
+        },
+      );
+      expect(await new Promise((resolve) => probe.once("close", resolve))).toBe(7);
+      const tried = readFileSync(attempts, "utf8").split("\n").filter(Boolean);
+      expect(tried.at(-1)).toBe("registry.npmjs.org");
+      tried.pop();
+      console.info(
+        `dry run, connections refused by the offline preload: ${[...new Set(tried)].join(", ") || "none"}`,
+      );
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
