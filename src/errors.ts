@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   "authorization_required",
   // Reaching a downstream server, and its answers.
   "dns",
+  /** The TLS handshake failed: an untrusted certificate, or no TLS on that port. */
+  "tls",
   "connection_refused",
   "unauthorized",
   "forbidden",

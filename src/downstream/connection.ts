@@ -101,7 +101,12 @@ export class DownstreamConnection {
       } catch (error) {
         // An authorization wall is the server's answer, whatever the transport: nothing to retry.
         if (error instanceof UnauthorizedError) throw error;
-        const failure = describeConnectFailure(error, options.url);
+        // With "auto", a miss of one transport is expected; only a chosen one is named in the error.
+        const failure = describeConnectFailure(
+          error,
+          options.url,
+          options.transport === "auto" ? undefined : kind,
+        );
         firstFailure ??= failure;
         // Only a server that is there but does not speak this transport is worth a second try.
         if (failure.code !== "not_mcp") throw failure;

@@ -3,7 +3,7 @@
  * connect, and `env:NAME` references replaced by the operator's Worker secrets, each only for the
  * hosts the operator bound it to (`SECRET_BINDINGS`). Values never leave the session object.
  */
-import { GatewayError } from "../errors";
+import { asGatewayError, GatewayError } from "../errors";
 import { seal, unseal } from "./seal";
 import { resolveSecretHeaders, type SecretBindings } from "./secret-bindings";
 
@@ -34,7 +34,10 @@ export async function openHeaders(
   }
   try {
     return JSON.parse(await unseal(sealed, encryptionKey)) as Record<string, string>;
-  } catch {
+  } catch (error) {
+    // A key too short to use is said as such, not taken for a changed key.
+    const known = asGatewayError(error);
+    if (known) throw known;
     throw new GatewayError(
       "secret_refused",
       "the server's headers cannot be opened: ENCRYPTION_KEY changed since they were saved; load the server again",

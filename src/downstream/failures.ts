@@ -1,5 +1,5 @@
 /**
- * @module Why a downstream connection failed, named so a person can act on it: DNS, refused,
+ * @module Why a downstream connection failed, named so a person can act on it: DNS, TLS, refused,
  * 401/403, 5xx, timeout, not an MCP server. The SDK's codes and HTTP statuses decide where it
  * gives them; a network failure below the SDK comes from the runtime as a plain error, and only
  * then is its message read.
@@ -24,8 +24,8 @@ function chain(error: unknown): string {
 
 function httpStatus(error: unknown): number | undefined {
   if (error instanceof SdkHttpError) return error.status;
-  // The SSE transport reports a refused stream without a typed status.
-  const match = /\b(?:HTTP|status(?: code)?)[ :]*([1-5]\d\d)\b/i.exec(
+  // The SSE transport reports a refused stream without a typed status ("Non-200 status code (400)").
+  const match = /\b(?:HTTP|status(?: code)?)[ :(]*([1-5]\d\d)\b/i.exec(
     error instanceof Error ? error.message : "",
   );
   return match ? Number(match[1]) : undefined;
@@ -78,7 +78,17 @@ export function describeAuthorizationFailure(error: unknown, host: string): Gate
   return undefined;
 }
 
-export function describeConnectFailure(error: unknown, url: URL): GatewayError {
+const TRANSPORT_NAMES = { "streamable-http": "Streamable HTTP", sse: "SSE" } as const;
+
+/**
+ * `transport` is the one that was tried, when the caller chose it: a server that is there but
+ * speaks the other one answers 400, 404 or 405, and the message then says which was tried.
+ */
+export function describeConnectFailure(
+  error: unknown,
+  url: URL,
+  transport?: "streamable-http" | "sse",
+): GatewayError {
   const known = refusalIn(error);
   if (known) return known;
   const host = url.host;
@@ -94,8 +104,25 @@ export function describeConnectFailure(error: unknown, url: URL): GatewayError {
   }
   if (status === 403)
     return new GatewayError("forbidden", `${host} answered 403 Forbidden: the credentials lack access`);
+  // Cloudflare's own statuses for a TLS handshake it could not complete (525) or a certificate it
+  // could not validate (526), as a deployed gateway's fetch reports them (documented, not testable here).
+  if (status === 525 || status === 526) {
+    return new GatewayError(
+      "tls",
+      `the TLS handshake with ${host} failed (HTTP ${status}): ${status === 526 ? "its certificate is not valid" : "no secure connection could be agreed"}`,
+    );
+  }
   if (status !== undefined && status >= 500)
     return new GatewayError("server_error", `${host} answered HTTP ${status}: the server failed`);
+  // A Streamable HTTP server answers an SSE stream opened without a session with 400; a 400 to a
+  // Streamable HTTP request, though, is the server's own complaint, and is not read as a miss.
+  if (transport && ((transport === "sse" && status === 400) || status === 404 || status === 405)) {
+    const other = transport === "sse" ? "streamable-http" : "sse";
+    return new GatewayError(
+      "not_mcp",
+      `${url.href} answered HTTP ${status} to ${transport === "sse" ? "an" : "a"} ${TRANSPORT_NAMES[transport]} connection: no ${TRANSPORT_NAMES[transport]} endpoint at this URL (check the path, e.g. /mcp for Streamable HTTP or /sse for SSE; transport "${other}", or "auto" to try both)`,
+    );
+  }
   if (status === 404 || status === 405 || status === 406 || status === 415) {
     return new GatewayError(
       "not_mcp",

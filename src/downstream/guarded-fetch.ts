@@ -2,7 +2,8 @@
  * @module A fetch that checks every URL it sends to, redirects included. The runtime's own
  * redirect following would go wherever a `Location` says, past the SSRF rules; here each request
  * goes out with `redirect: "manual"`, and a 301/302/303/307/308 is followed only after the next
- * URL passes the same check (URL rules and DNS), at most 5 hops.
+ * URL passes the same check (URL rules and DNS), at most 5 hops. A redirect back to a request
+ * already made (same method and URL) is named as a loop at once.
  *
  * Method and body follow the fetch standard's HTTP-redirect fetch: 303 turns anything but
  * GET/HEAD into a GET without a body, and so do 301/302 for POST; 307/308 resend the same method
@@ -75,8 +76,8 @@ function isStream(body: BodyInit | null): boolean {
 /**
  * Wraps `base` so that every URL it is asked for, and every redirect hop, passes `check` first.
  * A refused URL rejects with a `GatewayError` (the check's code, or `redirect_refused` for a
- * redirect that cannot be followed: too many, a Location that is not a URL, a streamed body to
- * resend, an opaque redirect) whose message is the check's reason (for a
+ * redirect that cannot be followed: a loop, too many, a Location that is not a URL, a streamed
+ * body to resend, an opaque redirect) whose message is the check's reason (for a
  * hop: `the redirect to <host> was refused: <reason>`). The response returned is the final one;
  * a 3xx without `Location`, or with a status the standard does not follow, is returned as is.
  */
@@ -91,8 +92,11 @@ export function guardedFetch(base: FetchLike, check: UrlCheck, options: GuardedF
     const request = await outgoing(input, init);
     const first = await check(request.url);
     if (!first.ok) throw new GatewayError(first.code, first.reason);
+    // Method and URL of every request made; a redirect back to one of them would never end.
+    const made = new Set<string>();
 
     for (let hops = 0; ; hops++) {
+      made.add(`${request.method} ${request.url.href}`);
       const response = await base(request.url, {
         ...request.init,
         method: request.method,
@@ -135,10 +139,18 @@ export function guardedFetch(base: FetchLike, check: UrlCheck, options: GuardedF
       }
 
       const status = response.status;
-      if (
+      const nextMethod =
         (status === 303 && request.method !== "GET" && request.method !== "HEAD") ||
         ((status === 301 || status === 302) && request.method === "POST")
-      ) {
+          ? "GET"
+          : request.method;
+      if (made.has(`${nextMethod} ${next.href}`)) {
+        throw new GatewayError(
+          "redirect_refused",
+          `redirect loop: ${request.url.href} redirects back to ${next.href}, which was already requested`,
+        );
+      }
+      if (nextMethod !== request.method) {
         request.method = "GET";
         request.body = null;
         for (const name of BODY_HEADERS) request.headers.delete(name);

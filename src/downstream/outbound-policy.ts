@@ -11,10 +11,11 @@ import { GatewayError } from "../errors";
 import { ALLOWED_HOSTS_VAR, checkAllowedHost, parseAllowedHosts, type AllowedHosts } from "./allowed-hosts";
 import { checkResolvedUrl, DohResolver, parseResolverUrl, type Resolver } from "./dns-check";
 import { guardedFetch, type FetchLike } from "./guarded-fetch";
+import { namingNetworkFailures } from "./network-failures";
 import { parseSecretBindings, type SecretBindings } from "./secret-bindings";
 
-/** The runtime's fetch, which the guarded fetches wrap. */
-const network: FetchLike = (input, init) => fetch(input, init);
+/** The runtime's fetch, which the guarded fetches wrap, with its opaque failures named. */
+const network: FetchLike = namingNetworkFailures((input, init) => fetch(input, init));
 
 /** One resolver per DNS endpoint for the isolate's life, so its cache serves every session. */
 const resolvers = new Map<string, Resolver>();

@@ -3,10 +3,26 @@
  * the Worker secret `ENCRYPTION_KEY`, a fresh 96-bit IV per value.
  */
 
+import { GatewayError } from "../errors";
+
 const encoder = new TextEncoder();
 
+const MIN_KEY_LENGTH = 16;
+
+/** What is wrong with the ENCRYPTION_KEY secret, said so that the operator can fix it; undefined when it is usable. */
+export function encryptionKeyProblem(secret: unknown): string | undefined {
+  if (typeof secret !== "string" || secret === "") {
+    return "This deployment has no ENCRYPTION_KEY secret: servers with headers and servers that log in with OAuth are refused. Set one with `wrangler secret put ENCRYPTION_KEY` (`npm run deploy` generates one).";
+  }
+  if (secret.length < MIN_KEY_LENGTH) {
+    return `ENCRYPTION_KEY is ${secret.length} characters long; it needs at least ${MIN_KEY_LENGTH}. Set a longer one with \`wrangler secret put ENCRYPTION_KEY\` (\`npm run deploy\` generates one).`;
+  }
+  return undefined;
+}
+
 async function keyFrom(secret: string): Promise<CryptoKey> {
-  if (secret.length < 16) throw new Error("ENCRYPTION_KEY must be at least 16 characters");
+  const problem = encryptionKeyProblem(secret);
+  if (problem) throw new GatewayError("secret_refused", problem);
   const material = await crypto.subtle.digest(
     "SHA-256",
     encoder.encode(`mcp-isolate-runner/headers/v1:${secret}`),

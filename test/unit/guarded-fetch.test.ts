@@ -217,6 +217,14 @@ describe("guardedFetch", () => {
     ]);
   });
 
+  it("names a redirect loop as soon as a request would be repeated", async () => {
+    expect(await refusal(guarded()(`${a.origin}/loop/a`))).toEqual({
+      code: "redirect_refused",
+      message: `redirect loop: ${a.origin}/loop/b redirects back to ${a.origin}/loop/a, which was already requested`,
+    });
+    expect(a.seen.map((seen) => seen.path)).toEqual(["/loop/a", "/loop/b"]);
+  });
+
   it("returns a 3xx without Location, or one the standard does not follow, as it is", async () => {
     expect((await guarded()(`${a.origin}/redirect/302`)).status).toBe(302);
     expect((await guarded()(`${a.origin}/redirect/300?to=/echo`)).status).toBe(300);

@@ -5,11 +5,14 @@
  * - a DNS-over-HTTPS JSON server (the `application/dns-json` API of cloudflare-dns.com: `Status`,
  *   `Question`, `Answer[{name,type,TTL,data}]`, CNAME chains expanded in the Answer), which counts
  *   the queries it gets;
- * - an HTTP server that redirects as told and echoes what reached it.
+ * - an HTTP server that redirects as told and echoes what reached it;
+ * - an HTTPS server whose certificate no client trusts (self-signed, test/fixtures/tls/).
  *
- * Both listen on 127.0.0.1 only, on a free port.
+ * All listen on 127.0.0.1 only, on a free port.
  */
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface ZoneEntry {
@@ -142,8 +145,8 @@ function readBody(request: IncomingMessage): Promise<string> {
 
 /**
  * `/redirect/<status>?to=<location>` answers `<status>` with that Location (relative or absolute);
- * `/chain/<n>` redirects (302) n times before reaching `/echo`; anything else echoes the request
- * as JSON.
+ * `/chain/<n>` redirects (302) n times before reaching `/echo`; `/loop/a` and `/loop/b` redirect
+ * (302) to each other forever; anything else echoes the request as JSON.
  */
 export async function startRedirectServer(): Promise<RedirectServer> {
   const seen: Echo[] = [];
@@ -163,6 +166,11 @@ export async function startRedirectServer(): Promise<RedirectServer> {
         response.writeHead(Number(redirect[1]), to === null ? {} : { location: to }).end("moved");
         return;
       }
+      const loop = /^\/loop\/([ab])$/.exec(url.pathname);
+      if (loop) {
+        response.writeHead(302, { location: loop[1] === "a" ? "/loop/b" : "/loop/a" }).end();
+        return;
+      }
       const chain = /^\/chain\/(\d+)$/.exec(url.pathname);
       if (chain) {
         const left = Number(chain[1]);
@@ -174,4 +182,29 @@ export async function startRedirectServer(): Promise<RedirectServer> {
   });
   const origin = await listen(server);
   return { origin, seen, close: () => close(server) };
+}
+
+export interface TlsServer {
+  /** `https://127.0.0.1:<port>`: answers every request with 200, to a client that accepts its certificate. */
+  origin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTPS server with a self-signed certificate for localhost and 127.0.0.1 (made once with
+ * `openssl req -x509`, valid until 2126, in test/fixtures/tls/): a TLS client that checks
+ * certificates, as workerd's fetch does, refuses the handshake.
+ */
+const tlsFixture = (name: string) => readFileSync(new URL(`../../fixtures/tls/${name}`, import.meta.url));
+
+export async function startSelfSignedServer(): Promise<TlsServer> {
+  const server = createHttpsServer(
+    { key: tlsFixture("self-signed.key"), cert: tlsFixture("self-signed.crt") },
+    (_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, close: () => close(server) };
 }

@@ -1,12 +1,12 @@
 /**
- * @module Global setup of the workers test project: starts the loopback DoH and redirect servers
- * (`net-doubles.ts`), a downstream MCP server (`shapes-server.ts`) and the two identity providers
+ * @module Global setup of the workers test project: starts the loopback DoH, redirect and
+ * self-signed HTTPS servers (`net-doubles.ts`), a downstream MCP server (`shapes-server.ts`) and the two identity providers
  * (an OpenID provider and a GitHub stand-in, test/e2e/support/identity-providers.ts) in Node, so the workerd
  * tests reach them with workerd's own fetch, and hands their URLs to the tests through vitest's
  * `provide`/`inject`.
  */
 import type { TestProject } from "vitest/node";
-import { startDohDouble, startRedirectServer } from "./net-doubles";
+import { startDohDouble, startRedirectServer, startSelfSignedServer } from "./net-doubles";
 import { startShapesServer } from "./shapes-server";
 import { startGitHubServer, startOidcIdentityProvider } from "../../e2e/support/identity-providers";
 
@@ -18,7 +18,7 @@ export const IDENTITY_CLIENT = {
 };
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [doh, first, second, shapes, oidc, github] = await Promise.all([
+  const [doh, first, second, shapes, oidc, github, selfSigned] = await Promise.all([
     startDohDouble({
       "public.test": { A: ["93.184.216.34"], AAAA: ["2606:2800:220:1:248:1893:25c8:1946"] },
       "auth.test": { A: ["93.184.216.35"] },
@@ -33,12 +33,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     startShapesServer(),
     startOidcIdentityProvider(IDENTITY_CLIENT),
     startGitHubServer(IDENTITY_CLIENT),
+    startSelfSignedServer(),
   ]);
   project.provide("dohUrl", doh.url);
   project.provide("redirectOrigins", [first.origin, second.origin]);
   project.provide("shapesUrl", shapes.url);
   project.provide("oidcIssuer", oidc.issuer);
   project.provide("githubOrigin", github.origin);
+  project.provide("selfSignedOrigin", selfSigned.origin);
   return async () => {
     await Promise.all([
       doh.close(),
@@ -47,6 +49,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       shapes.close(),
       oidc.stop(),
       github.stop(),
+      selfSigned.close(),
     ]);
   };
 }
@@ -58,5 +61,6 @@ declare module "vitest" {
     shapesUrl: string;
     oidcIssuer: string;
     githubOrigin: string;
+    selfSignedOrigin: string;
   }
 }
