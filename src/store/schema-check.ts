@@ -16,6 +16,7 @@ export const REQUIRED_TABLES = [
   "downstream_grants",
   "downstream_authorizations",
   "browser_sessions",
+  "server_loads",
 ] as const;
 
 const MISSING_SCHEMA = /no such (table|column)/i;
