@@ -38,6 +38,10 @@ const args = [
   "127.0.0.1",
   "--port",
   process.env.PORT ?? "8787",
+  // The daily audit-retention cron does not fire locally; this serves /__scheduled to run it by
+  // hand (curl "http://127.0.0.1:8787/__scheduled?cron=17+3+*+*+*"), and wrangler then does not
+  // warn about it on every start.
+  "--test-scheduled",
   ...envFiles,
   ...process.argv.slice(2),
 ];
