@@ -51,8 +51,20 @@ export function parseAllowedUsers(raw: string): { rules: AllowRule[] } | { error
   return { rules };
 }
 
+/**
+ * The email as compared: ASCII, one `@`, lowercased; anything else counts as no email (a value
+ * without `@` would otherwise match a domain rule whole, and case folding of non-ASCII letters,
+ * such as the Kelvin sign to `k`, could make a lookalike match).
+ */
+function comparableEmail(email: string | undefined): string | undefined {
+  if (email === undefined || !/^[\x21-\x7e]+$/.test(email)) return undefined;
+  const at = email.indexOf("@");
+  if (at <= 0 || at !== email.lastIndexOf("@") || at === email.length - 1) return undefined;
+  return email.toLowerCase();
+}
+
 function matches(rule: AllowRule, identity: VouchedIdentity): boolean {
-  const email = identity.email?.toLowerCase();
+  const email = comparableEmail(identity.email);
   switch (rule.kind) {
     case "anyone":
       return true;

@@ -132,17 +132,19 @@ export function consoleRoutes(): Hono<ConsoleEnv> {
     );
   });
 
-  app.get("/dashboard/servers", async (c) => {
+  /** The servers page; `notice` is the outcome of the form just posted (never taken from the URL). */
+  const serversView = async (c: Context<ConsoleEnv>, notice?: string) => {
     const { key, stub } = defaultSession(c);
     const servers = unwrap(await stub.listServers(key));
-    const notice = c.req.query("notice")?.slice(0, 500);
     const csrf = (await browserSessionCsrf(c.req.raw)) ?? "";
     return render(
       c,
       200,
       await layout("Servers", "/dashboard/servers", c.var.user, serversPage(servers, csrf, notice)),
     );
-  });
+  };
+
+  app.get("/dashboard/servers", (c) => serversView(c));
 
   app.post("/dashboard/servers/:action", async (c) => {
     const form = await c.req.raw.formData();
@@ -183,7 +185,8 @@ export function consoleRoutes(): Hono<ConsoleEnv> {
       default:
         return c.text("Unknown action.", 404, CONSOLE_SECURITY_HEADERS);
     }
-    return c.redirect(`/dashboard/servers?notice=${encodeURIComponent(notice)}`, 303);
+    // Shown on the page answering the form: a link cannot put words on the dashboard.
+    return serversView(c, notice);
   });
 
   app.get("/dashboard/sessions", async (c) => {

@@ -16,6 +16,8 @@ import { secretMatches } from "../random";
 import { findUser, listUsers } from "../store/users";
 
 const PAGE = 1000;
+/** The operator API can list and revoke every user: a guessable token would give that away. */
+const MIN_TOKEN_CHARS = 32;
 
 async function mcpGrantIds(env: AuthEnv, userId: string): Promise<string[]> {
   const ids: string[] = [];
@@ -58,6 +60,15 @@ export function operatorRoutes(): Hono<{ Bindings: AuthEnv }> {
   app.use("/operator/*", async (c, next) => {
     const expected = readSettings(c.env).operatorToken;
     if (!expected) return c.json({ error: "not_found" }, 404);
+    if (expected.length < MIN_TOKEN_CHARS) {
+      return c.json(
+        {
+          error: "operator_token_too_short",
+          error_description: `OPERATOR_TOKEN has ${expected.length} characters; the operator API needs at least ${MIN_TOKEN_CHARS} (for example \`openssl rand -hex 32\`)`,
+        },
+        503,
+      );
+    }
     const header = c.req.header("Authorization") ?? "";
     const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
     if (!given || !(await secretMatches(given, expected))) {

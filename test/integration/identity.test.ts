@@ -487,12 +487,23 @@ describe("IDENTITY_PROVIDER=github", () => {
 });
 
 describe("the operator API", () => {
-  const OPERATOR = { ...OIDC_VARS, OPERATOR_TOKEN: "operator-secret-0123456789" };
+  const OPERATOR = { ...OIDC_VARS, OPERATOR_TOKEN: "operator-secret-0123456789-abcdefghijklmnop" };
+
+  it("refuses to serve with a short OPERATOR_TOKEN, whatever is sent", async () => {
+    const weak = { ...OIDC_VARS, OPERATOR_TOKEN: "short-token" };
+    const response = await operator(weak, "/operator/users", "short-token");
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      error: "operator_token_too_short",
+      error_description:
+        "OPERATOR_TOKEN has 11 characters; the operator API needs at least 32 (for example `openssl rand -hex 32`)",
+    });
+  });
 
   it("does not exist without OPERATOR_TOKEN, and refuses a missing or wrong token", async () => {
     expect((await operator(OIDC_VARS, "/operator/users", "anything")).status).toBe(404);
     expect((await operator(OPERATOR, "/operator/users")).status).toBe(401);
-    const wrong = await operator(OPERATOR, "/operator/users", "operator-secret-012345678");
+    const wrong = await operator(OPERATOR, "/operator/users", "operator-secret-0123456789-abcdefghijklmno");
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toEqual({
       error: "unauthorized",

@@ -45,8 +45,17 @@ describe("ALLOWED_USERS", () => {
     expect(isAllowed(list, { email: "bob@team.example.evil" })).toBe(false);
     expect(isAllowed(list, { email: "ada@example.com.evil" })).toBe(false);
     expect(isAllowed(list, { email: "bob@notteam.example" })).toBe(false);
-    // The local part may itself hold an @ in a quoted address: only the last one splits.
+    // The local part may itself hold an @ in a quoted address: such an address is not compared.
     expect(isAllowed(list, { email: '"x@team.example"@evil.example' })).toBe(false);
+    expect(isAllowed(list, { email: '"x@evil.example"@team.example' })).toBe(false);
+  });
+
+  it("never matches an email without exactly one @, or with non-ASCII letters that fold to ASCII", () => {
+    const list = rules("@example.com, @kernel.org");
+    expect(isAllowed(list, { email: "example.com" })).toBe(false);
+    expect(isAllowed(list, { email: "@example.com" })).toBe(false);
+    expect(isAllowed(list, { email: "x@\u212Aernel.org" })).toBe(false);
+    expect(isAllowed(list, { email: "x@kernel.org" })).toBe(true);
   });
 
   it("matches a GitHub login only as a GitHub login, never against an email", () => {
