@@ -21,19 +21,22 @@ type McpContent =
   | { type: "resource_link"; uri: string; name: string; mimeType?: string; description?: string };
 type ${UNCHECKED_SERVER_TYPE} = { [tool: string]: (args?: any) => Promise<any> };
 declare function callMCPTool(name: string, args?: Record<string, unknown>): Promise<any>;
-declare const state: {
+interface SandboxState {
   get(key: string): Promise<any>;
   set(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<boolean>;
   keys(): Promise<string[]>;
-};
-declare const console: {
+}
+declare const state: SandboxState;
+/** The levels the execution's logs keep. */
+interface SandboxConsole {
   log(...data: unknown[]): void;
   info(...data: unknown[]): void;
   warn(...data: unknown[]): void;
   error(...data: unknown[]): void;
   debug(...data: unknown[]): void;
-};
+}
+declare const console: SandboxConsole;
 declare function setTimeout(callback: (...args: any[]) => void, ms?: number, ...args: any[]): number;
 declare function clearTimeout(id?: number): void;
 declare function setInterval(callback: (...args: any[]) => void, ms?: number, ...args: any[]): number;

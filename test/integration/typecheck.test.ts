@@ -161,6 +161,14 @@ describe("a program with type errors", () => {
     expect(answer.tool_call_counts).toEqual({});
   });
 
+  it("refuses what the sandbox does not have: a server not loaded, a console method the logs do not keep", async () => {
+    const { answer } = await execute("await mcp.nowhere.tool({});\nconsole.table([1]);");
+    expect(answer.error?.diagnostics).toEqual([
+      { line: 1, column: 11, message: "Property 'nowhere' does not exist on type 'typeof mcp'." },
+      { line: 2, column: 9, message: "Property 'table' does not exist on type 'SandboxConsole'." },
+    ]);
+  });
+
   it("runs unchecked with check: false", async () => {
     const { answer } = await execute("const n: number = 'str';\nreturn n;", { check: false });
     expect(answer.ok).toBe(true);

@@ -41,7 +41,7 @@ const PROGRAM_PREFIX = "async function __checked_program__() {";
 const PROGRAM_SUFFIX = "\n}\n";
 /** "Cannot find name 'x'" and its variants (did you mean; do you need type definitions). */
 const UNKNOWN_NAME_CODES = new Set([2304, 2552, 2580, 2581, 2582, 2583, 2584, 2585, 2591, 2592, 2593]);
-const MAX_CACHED_DECLARATIONS = 32;
+const MAX_CACHED_DECLARATIONS = 16;
 
 /**
  * Lenient where plain JavaScript is fine (implicit any, null checks, unused code), strict about
