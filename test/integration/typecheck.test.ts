@@ -169,6 +169,21 @@ describe("a program with type errors", () => {
     ]);
   });
 
+  it("leaves an argument the tool's schema does not name to the server, as JSON Schema does, but refuses a misspelt one", async () => {
+    const extra = await execute('return (await mcp.shapes.lookup_item({ id: "7", verbose: true })).name;');
+    expect(extra.answer.ok).toBe(true);
+    expect(extra.answer.result).toBe("Item 7");
+    const misspelt = await execute('return await mcp.shapes.greet({ nam: "Ada" });');
+    expect(misspelt.answer.error?.diagnostics).toEqual([
+      {
+        line: 1,
+        column: 33,
+        message:
+          "Object literal may only specify known properties, but 'nam' does not exist in type '{ name: string; }'. Did you mean to write 'name'?",
+      },
+    ]);
+  });
+
   it("runs unchecked with check: false", async () => {
     const { answer } = await execute("const n: number = 'str';\nreturn n;", { check: false });
     expect(answer.ok).toBe(true);
