@@ -14,6 +14,8 @@
  * 5. `search_tools` accuracy on the labelled queries (`search-accuracy.ts`).
  * 6. Context tokens of scripted multi-step tasks on real servers, direct against code mode
  *    (`context-tokens.ts`).
+ * 7. The type check before running: its cost warm against `check: false`, and its first (cold)
+ *    check (`type-check.ts`).
  */
 // First: lets the modules that reach src/ (imported dynamically below) resolve its imports.
 import "./source-imports.ts";
@@ -33,6 +35,7 @@ import { eraRoundTrips, toolListTokens } from "./gateway-only.ts";
 import { contextTokensSection } from "./context-tokens.ts";
 import { localRuntimeSection } from "./local-runtime.ts";
 import { timed } from "./stats.ts";
+import { typeCheckSection } from "./type-check.ts";
 
 const ROUNDS = 40;
 const WARMUP_ROUNDS = 5;
@@ -109,6 +112,12 @@ try {
     era: "2025-11-25",
   });
   clients.push(devClient);
+  // Before the dev server runs anything else: its first check is the cold one.
+  await devClient.callTool({
+    name: "load_mcp_server",
+    arguments: { name: "everything", url: everything.url },
+  });
+  const typeCheck = await typeCheckSection({ production: oursClient, dev: devClient });
   const local = await localRuntimeSection({
     production: oursClient,
     dev: devClient,
@@ -146,6 +155,7 @@ try {
   console.log(tokenCounts);
   console.log(searchAccuracy);
   console.log(contextTokens);
+  console.log(typeCheck);
 } finally {
   await closeAll(clients, [server, devServer, anchor, everything]);
 }

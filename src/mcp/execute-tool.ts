@@ -1,9 +1,10 @@
 /**
  * @module `execute_code`: checks the arguments, then hands the program to the session's Durable
- * Object in one call; the object runs it in a fresh sandbox, audits it, and answers with the
- * report, which becomes the answer (`execution-answer.ts`: tool calls summarised unless the
- * caller asks for all of them). Refused by the user's rate limits, it answers `rate_limited` with
- * the seconds to wait, which the HTTP response also carries as `Retry-After` where it can.
+ * Object in one call; the object type-checks it (unless `check: false`, see src/typecheck), runs
+ * it in a fresh sandbox, audits it, and answers with the report, which becomes the answer
+ * (`execution-answer.ts`: tool calls summarised unless the caller asks for all of them). Refused
+ * by the user's rate limits, it answers `rate_limited` with the seconds to wait, which the HTTP
+ * response also carries as `Retry-After` where it can.
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
@@ -16,7 +17,7 @@ import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 const DESCRIPTION =
-  'Step 3: runs a TypeScript program in a fresh isolate without network. Call tools as `await mcp.<server>.<tool>(args)` (Promise.all runs calls concurrently) or `callMCPTool("server.tool", args)`; `state.get/set/delete/keys` keep JSON in the session. The result is the value returned (or of the last expression); console output is kept. Tool calls are counted per tool and failed ones listed; tool_calls: "full" lists every call.';
+  'Step 3: type-checks, then runs a TypeScript program in a fresh isolate without network. Call tools as `await mcp.<server>.<tool>(args)` (Promise.all runs calls concurrently) or `callMCPTool("server.tool", args)`; `state.get/set/delete/keys` keep JSON in the session. The result is the value returned (or of the last expression); console output is kept. Tool calls are counted per tool and failed ones listed; tool_calls: "full" lists every call.';
 
 export function registerExecuteTool(server: McpServer, context: ToolContext): void {
   const limits = context.settings.execution;
@@ -37,11 +38,12 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
             .describe(`default ${limits.timeoutMs}, max ${limits.timeoutMaxMs}`),
           allowed_tools: z.array(z.string()).optional().describe('only these: "server.tool", "server.*"'),
           tool_calls: z.enum(TOOL_CALL_DETAILS).optional(),
+          check: z.boolean().optional(),
           session: sessionArgument,
         }),
       ),
     },
-    ({ code, timeout_ms, allowed_tools, tool_calls, session }) =>
+    ({ code, timeout_ms, allowed_tools, tool_calls, check, session }) =>
       guarded(async () => {
         if (code.length > limits.maxCodeChars) {
           throw new GatewayError(
@@ -60,6 +62,7 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
           code,
           timeoutMs: timeout_ms ?? limits.timeoutMs,
           allowedTools: allowed_tools ?? null,
+          check: check ?? true,
         });
         if (!outcome.ok && outcome.error.code === "rate_limited") {
           const seconds = Number(outcome.error.details?.retry_after_seconds);

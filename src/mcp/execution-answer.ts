@@ -46,12 +46,16 @@ export function executionAnswer(report: ExecutionReport, detail: ToolCallDetail)
   };
 }
 
+function position(line: number | undefined, column: number | undefined): string {
+  return line === undefined ? "" : ` (line ${line}${column === undefined ? "" : `, column ${column}`})`;
+}
+
+/** The error; a type check's further diagnostics (the first is the error itself) a line each. */
 function errorLine(error: NonNullable<ExecutionReport["error"]>): string {
-  const position =
-    error.line === undefined
-      ? ""
-      : ` (line ${error.line}${error.column === undefined ? "" : `, column ${error.column}`})`;
-  return `${error.name}: ${error.message}${position}`;
+  const more = (error.diagnostics ?? [])
+    .slice(1)
+    .map((diagnostic) => `\n  ${diagnostic.message}${position(diagnostic.line, diagnostic.column)}`);
+  return `${error.name}: ${error.message}${position(error.line, error.column)}${more.join("")}`;
 }
 
 function callLine(call: ToolCallRecord): string {

@@ -27,6 +27,8 @@ export interface ExecutionRequest {
   code: string;
   timeoutMs: number;
   limits: ExecutionLimits;
+  /** Checks the program once it parses, before it runs: an error here is the outcome (src/typecheck). */
+  typeCheck?: () => Promise<ExecutionError | undefined>;
 }
 
 /** Grace after the deadline before the host stops waiting for an isolate that does not answer. */
@@ -73,6 +75,8 @@ async function runProgram(
   const guardName = `__guard_${crypto.randomUUID().replaceAll("-", "")}`;
   const transpiled = transpile(request.code, guardName);
   if (!transpiled.ok) return { ok: false, result: null, logs: [], error: transpiled.error };
+  const typeError = await request.typeCheck?.();
+  if (typeError) return { ok: false, result: null, logs: [], error: typeError };
   const modules = isolateModules(transpiled.body, guardName);
   const first = await runOnce(runtime, request, modules, host, ledger);
   // Run again only what had no effect, and only within the deadline the first run started with.

@@ -18,6 +18,10 @@ export const executionErrorSchema = z.object({
   message: z.string(),
   line: z.number().int().optional(),
   column: z.number().int().optional(),
+  /** A TypeCheckError's first few errors (src/typecheck). */
+  diagnostics: z
+    .array(z.object({ line: z.number().int(), column: z.number().int(), message: z.string() }))
+    .optional(),
 });
 
 export const toolCallRecordSchema = z.object({

@@ -31,6 +31,9 @@ import type { ExecutionReport } from "../sandbox/report";
 import type { ServerRecord } from "../downstream/server-records";
 import { remoteRuntime } from "../sandbox/remote-runtime";
 import { loaderRuntime, type SandboxRuntime } from "../sandbox/runtime";
+import { checkProgram } from "../typecheck/check-program";
+import { loaderChecker } from "../typecheck/checker";
+import type { ProgramChecker } from "../typecheck/protocol";
 import { forgetServer, listSavedServers, saveServer } from "../store/saved-servers";
 import { auditOf } from "../store/executions";
 import { AuditOutbox } from "./audit-outbox";
@@ -60,6 +63,8 @@ export interface ExecuteRequest {
   code: string;
   timeoutMs: number;
   allowedTools: string[] | null;
+  /** Type-check the program before it runs (`execute_code` asks for it unless told `check: false`). */
+  check?: boolean;
 }
 
 interface SessionRow extends Record<string, SqlStorageValue> {
@@ -87,6 +92,7 @@ export class SessionObject extends DurableObject<Env> {
   readonly #audit: AuditOutbox;
   #slots: ExecutionSlots | undefined;
   #runtime: SandboxRuntime | undefined;
+  #checker: ProgramChecker | undefined;
   /** Last use known in memory; the stored row may be older by up to `touchPersistMs`. */
   #lastUsedAt = 0;
   /** The gateway origin of the latest request (where authorization links point). */
@@ -234,7 +240,16 @@ export class SessionObject extends DurableObject<Env> {
       },
       ledger,
     );
-    const report = await runExecution(this.#sandboxRuntime(settings), { ...request, limits }, host, ledger);
+    // The checker is always this Worker's own (also under `npm run dev`): it only reads the program.
+    const typeCheck = request.check
+      ? () => checkProgram((this.#checker ??= loaderChecker(this.env.LOADER)), request.code, this.#servers)
+      : undefined;
+    const report = await runExecution(
+      this.#sandboxRuntime(settings),
+      { ...request, limits, typeCheck },
+      host,
+      ledger,
+    );
     this.#afterResponse(async () => {
       this.#audit.add(
         await auditOf(crypto.randomUUID(), key.userId, session.handle, request.code, report, createdAt),

@@ -161,19 +161,29 @@ describe("bad input", () => {
     expect(structured(still)).toMatchObject({ ok: true, result: "Echo: ok" });
   });
 
+  // The run's own errors, for what the type check (on by default) would refuse before running.
   it("throws from code with server, tool and the downstream message, and suggests close names", async () => {
-    const wrongArgs = await call("execute_code", { code: "await mcp.everything.get_sum({ a: 'x' })" });
+    const wrongArgs = await call("execute_code", {
+      code: "await mcp.everything.get_sum({ a: 'x' })",
+      check: false,
+    });
     expect(structured(wrongArgs)).toMatchObject({ ok: false, error: { name: "McpToolError" } });
     expect(structured<{ error: { message: string } }>(wrongArgs).error.message).toMatch(
       /^everything\.get-sum failed: /,
     );
 
-    const misspelt = await call("execute_code", { code: "await mcp.everything.ecko({ message: 'x' })" });
+    const misspelt = await call("execute_code", {
+      code: "await mcp.everything.ecko({ message: 'x' })",
+      check: false,
+    });
     expect(structured<{ error: { message: string } }>(misspelt).error.message).toBe(
       'everything has no tool "ecko"; did you mean "echo"?',
     );
 
-    const unknownServer = await call("execute_code", { code: "await mcp.everythin.echo({ message: 'x' })" });
+    const unknownServer = await call("execute_code", {
+      code: "await mcp.everythin.echo({ message: 'x' })",
+      check: false,
+    });
     expect(structured<{ error: { message: string } }>(unknownServer).error.message).toMatch(
       /^no server named "everythin" is loaded \(did you mean "everything"/,
     );
@@ -198,7 +208,10 @@ describe("bad input", () => {
       unloaded: true,
       forgotten: false,
     });
-    const gone = await call("execute_code", { code: "await mcp.everything_sse.echo({ message: 'x' })" });
+    const gone = await call("execute_code", {
+      code: "await mcp.everything_sse.echo({ message: 'x' })",
+      check: false,
+    });
     expect(structured<{ error: { message: string } }>(gone).error.message).toMatch(
       /^no server named "everything_sse" is loaded/,
     );

@@ -54,6 +54,7 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
       "timeout_ms",
       "allowed_tools",
       "tool_calls",
+      "check",
       "session",
     ]);
     const open = tools.find((tool) => tool.name === "open_session");
