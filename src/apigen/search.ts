@@ -105,6 +105,22 @@ addGroups(ACTION_GROUPS, "~a");
 addGroups(THING_GROUPS, "~t");
 const groupsOf = (key: string): string[] => GROUPS.get(key) ?? [];
 const isAction = (group: string) => group.startsWith("~a");
+/** Words that open a question about what is (see parseQuery), and the actions it asks for. */
+const QUESTION_WORDS = new Set([
+  "who",
+  "what",
+  "when",
+  "which",
+  "where",
+  "whose",
+  "how",
+  "is",
+  "are",
+  "does",
+  "did",
+  "was",
+]);
+const READING_WORDS = ["get", "list", "search"];
 
 /** Lower-case words, split at case changes and punctuation, abbreviations spelled out. */
 function words(text: string): string[] {
@@ -281,7 +297,15 @@ function parseQuery(query: string, vocabulary: Set<string>): Query {
       parsed.terms.set(term, Math.max(parsed.terms.get(term) ?? 0, termWeight));
     }
   };
-  for (const word of words(query)) addWord(word, WEIGHT.word, false);
+  const queryWords = words(query);
+  for (const word of queryWords) addWord(word, WEIGHT.word, false);
+  // "who reviewed…", "when was it changed": a question asks to read; its verbs tell what happened,
+  // not what to do. So it asks to get, list or find, and a tool whose name creates or changes ranks
+  // lower.
+  if (QUESTION_WORDS.has(queryWords[0] ?? "")) {
+    parsed.actions = new Set(READING_WORDS.flatMap((word) => groupsOf(stem(word))).filter(isAction));
+    parsed.actionStems = new Set();
+  }
   const implied = impliedWords(query);
   for (const word of implied) addWord(word, WEIGHT.implied, true);
   return parsed;

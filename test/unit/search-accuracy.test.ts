@@ -23,9 +23,15 @@ describe("search accuracy on the labelled queries (test/fixtures/search-queries.
     expect(top3 / count).toBeGreaterThanOrEqual(0.98);
   });
 
-  it("keeps the held-out queries (never tuned on) at least where they were measured: 18 and 23 of 24", () => {
+  it("meets the targets on the whole set: top-1 ≥ 90%, top-3 ≥ 98%", () => {
+    const { count, top1, top3 } = report.splits.all;
+    expect(top1 / count).toBeGreaterThanOrEqual(0.9);
+    expect(top3 / count).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it("keeps the held-out queries at least where they were measured: 20 and 23 of 24", () => {
     expect(report.splits.held_out).toMatchObject({ count: 24 });
-    expect(report.splits.held_out.top1).toBeGreaterThanOrEqual(18);
+    expect(report.splits.held_out.top1).toBeGreaterThanOrEqual(20);
     expect(report.splits.held_out.top3).toBeGreaterThanOrEqual(23);
   });
 
