@@ -1,8 +1,10 @@
 /**
  * @module `search_tools` and `get_mcp_schema`: progressive discovery, so the model reads only the
  * declarations it needs instead of every downstream tool definition. Answers are sized for that:
- * the best few search hits as one line each, and the declarations of the tools asked for, with
- * only the shared types they use (the sandbox's full prelude when no server is named).
+ * one search can hold several asks; each answers its best hit as a full signature line, close
+ * runners-up too, and the rest of the first few by name; `get_mcp_schema` answers the declarations
+ * of the tools asked for, with only the shared types they use (the sandbox's full prelude when no
+ * server is named). Both answer text only: the text is the data.
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
@@ -17,9 +19,15 @@ import { GatewayError, unwrap } from "../errors";
 import { compact } from "./compact-schema";
 import { sessionArgument } from "./session-tools";
 import { sessionOf, type ToolContext } from "./tool-context";
-import { guarded, structuredResult } from "./tool-result";
+import { guarded, textResult } from "./tool-result";
 
 export const DEFAULT_SEARCH_LIMIT = 3;
+const MAX_SEARCH_LIMIT = 50;
+/** A hit after the first is shown in full when it scores at least this share of the first. */
+const CLOSE_SCORE = 0.75;
+/** Asks in one search: `;` or a new line separates them. */
+const ASK_SEPARATOR = /[;\n]/;
+const MAX_ASKS = 10;
 /** A hit's description: its first sentence, cut to this many characters. */
 const MAX_HIT_DESCRIPTION_CHARS = 120;
 /** Tool names a "no match" answer shows per server. */
@@ -63,17 +71,68 @@ function unavailableLine(failures: { name: string; error: string }[]): string {
     : "";
 }
 
+type Candidate = GeneratedApi["tools"][number] & { server: string };
+
+/**
+ * One ask's part of a search answer. Its best hit as a full signature line, the next ones too when
+ * they score nearly as well, and the rest of the first few as names only: cheap to read, and the
+ * right tool is still in view when it ranks second or third. Tools an earlier ask of the same
+ * search showed in full are named only.
+ */
+function askAnswer(
+  candidates: Candidate[],
+  apis: GeneratedApi[],
+  ask: string,
+  limit: number,
+  shown: Set<Candidate>,
+): { lines: string[]; hits: number } {
+  const search = findTools(candidates, ask, limit);
+  const best = search.hits[0]?.score ?? 0;
+  const full: string[] = [];
+  const named: string[] = [];
+  search.hits.forEach(({ tool, score }, index) => {
+    const close = index === 0 || score >= CLOSE_SCORE * best;
+    if (close && !shown.has(tool)) {
+      shown.add(tool);
+      const description = shortDescription(tool.description);
+      full.push(description ? `${tool.signature} — ${description}` : tool.signature);
+    } else {
+      named.push(`mcp.${tool.server}.${tool.identifier}`);
+    }
+  });
+  const lines = [...full, ...(named.length > 0 ? [`also: ${named.join(", ")}`] : [])];
+  if (search.hits.length === 0) {
+    return {
+      lines: [
+        `no tool matches "${ask}"${apis.length > 0 ? `. Loaded: ${whatExists(apis)}. Try other words, or get_mcp_schema for a server's tools` : ""}`,
+      ],
+      hits: 0,
+    };
+  }
+  // Hits that share less than half of the ask's words: said, with what else exists.
+  if (search.weak) {
+    const unmatched =
+      search.unmatched.length > 0 ? ` (no tool mentions: ${search.unmatched.join(", ")})` : "";
+    return {
+      lines: [`no tool matches "${ask}" well${unmatched}; closest:`, ...lines, `loaded: ${whatExists(apis)}`],
+      hits: search.hits.length,
+    };
+  }
+  return { lines, hits: search.hits.length };
+}
+
 export function registerDiscoveryTools(server: McpServer, context: ToolContext): void {
   server.registerTool(
     "search_tools",
     {
-      title: "Search tools",
-      description: `Step 1: finds tools of the loaded MCP servers by what they do; answers the best ${DEFAULT_SEARCH_LIMIT} (or limit) as one TypeScript signature a line.`,
+      description:
+        "Finds tools of the loaded servers by what they do, with their TypeScript signatures. Several asks at once: separate them with ;",
       inputSchema: compact(
         z.object({
           query: z.string().min(1),
           server: z.string().optional(),
-          limit: z.number().int().min(1).max(50).optional(),
+          // Bounded in the handler: the schema's bounds would be read in every conversation.
+          limit: z.number().int().optional(),
           session: sessionArgument,
         }),
       ),
@@ -81,48 +140,41 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
     },
     ({ query, server: only, limit, session: handle }) =>
       guarded(async () => {
+        if (limit !== undefined && !(limit >= 1 && limit <= MAX_SEARCH_LIMIT)) {
+          throw new GatewayError("invalid_arguments", `limit must be 1 to ${MAX_SEARCH_LIMIT}; got ${limit}`);
+        }
         const { key, stub } = sessionOf(context, handle);
         const { loaded, apis, failures } = unwrap(await stub.serverApis(key, only ? [only] : undefined));
         if (only && !loaded.includes(only)) throw serverNotFound(only, loaded);
-        const tools = apis.flatMap((api) => api.tools.map((tool) => ({ ...tool, server: api.server })));
-        const search = findTools(tools, query, limit ?? DEFAULT_SEARCH_LIMIT);
-        const results = search.hits.map(({ tool }) => ({
-          server: tool.server,
-          tool: tool.name,
-          signature: tool.signature,
-          description: shortDescription(tool.description),
-        }));
-        let text: string;
-        if (results.length > 0) {
-          const lines = results
-            .map((hit) => (hit.description ? `${hit.signature} — ${hit.description}` : hit.signature))
-            .join("\n");
-          // Hits that share less than half of the query's words: said, with what else exists.
-          text = search.weak
-            ? `no tool matches "${query}" well${search.unmatched.length > 0 ? ` (no tool mentions: ${search.unmatched.join(", ")})` : ""}; closest:\n${lines}\nloaded: ${whatExists(apis)}`
-            : lines;
-        } else if (apis.length === 0 && failures.length === 0) {
-          text = "no servers are loaded; connect one with load_mcp_server";
-        } else {
-          text = `no tool matches "${query}"${apis.length > 0 ? `. Loaded: ${whatExists(apis)}. Try other words, or get_mcp_schema for a server's tools` : ""}`;
+        if (apis.length === 0 && failures.length === 0) {
+          return textResult("no servers are loaded; connect one with load_mcp_server");
         }
-        return structuredResult(
-          {
-            results,
-            ...(search.weak && results.length > 0 ? { weak: true } : {}),
-            ...(failures.length > 0 ? { unavailable: failures } : {}),
-          },
-          text + unavailableLine(failures),
+        const candidates: Candidate[] = apis.flatMap((api) =>
+          api.tools.map((tool) => ({ ...tool, server: api.server })),
         );
+        const asks = query
+          .split(ASK_SEPARATOR)
+          .map((ask) => ask.trim())
+          .filter(Boolean)
+          .slice(0, MAX_ASKS);
+        const shown = new Set<Candidate>();
+        const answers = asks.map((ask) => ({
+          ask,
+          ...askAnswer(candidates, apis, ask, limit ?? DEFAULT_SEARCH_LIMIT, shown),
+        }));
+        const text =
+          answers.length === 1
+            ? (answers[0]?.lines ?? []).join("\n")
+            : answers.map(({ ask, lines }) => `${ask}:\n${lines.join("\n")}`).join("\n");
+        return textResult(text + unavailableLine(failures));
       }),
   );
 
   server.registerTool(
     "get_mcp_schema",
     {
-      title: "TypeScript declarations",
       description:
-        "Step 2: TypeScript declarations (argument and return types, docs) of a server's tools, or only those named. Without server: the sandbox's globals and shared types.",
+        "Full TypeScript declarations (docs, types) of a server's tools, or of those named. Without server: the sandbox's globals.",
       inputSchema: compact(
         z.object({
           server: z.string().optional(),
@@ -137,8 +189,7 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
         const { key, stub } = sessionOf(context, handle);
         if (name === undefined) {
           const { loaded } = unwrap(await stub.serverApis(key, []));
-          return structuredResult(
-            { declarations: SANDBOX_PRELUDE, servers: loaded },
+          return textResult(
             `${SANDBOX_PRELUDE}// servers: ${loaded.join(", ") || "none (load_mcp_server connects one)"}\n`,
           );
         }
@@ -164,7 +215,7 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
         );
         const usesResultType = chosen.some((tool) => tool.returns === "generic");
         const declarations = renderDeclarations(api, selected) + (usesResultType ? RESULT_TYPE_NOTE : "");
-        return structuredResult({ server: name, declarations, tool_count: chosen.length }, declarations);
+        return textResult(declarations);
       }),
   );
 }

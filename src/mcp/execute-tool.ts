@@ -17,7 +17,7 @@ import { sessionOf, type ToolContext } from "./tool-context";
 import { guarded, structuredResult } from "./tool-result";
 
 const DESCRIPTION =
-  'Step 3: type-checks, then runs a TypeScript program in a fresh isolate without network. Call tools as `await mcp.<server>.<tool>(args)` (Promise.all runs calls concurrently) or `callMCPTool("server.tool", args)`; `state.get/set/delete/keys` keep JSON in the session. The result is the value returned (or of the last expression); console output is kept. Tool calls are counted per tool and failed ones listed; tool_calls: "full" lists every call.';
+  'Type-checks and runs TypeScript in an isolate without network: `await mcp.<server>.<tool>(args)` (Promise.all for many), `state.get/set` (JSON kept in the session). Answers what it returns, console output, and calls per tool (tool_calls: "full" lists each).';
 
 export function registerExecuteTool(server: McpServer, context: ToolContext): void {
   const limits = context.settings.execution;
@@ -25,7 +25,6 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "execute_code",
     {
-      title: "Run TypeScript",
       description: DESCRIPTION,
       inputSchema: compact(
         z.object({

@@ -19,8 +19,7 @@ export function registerMetricsTool(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "get_metrics",
     {
-      description:
-        "Your usage over `hours` (24): executions, errors, p50/p95 ms, calls per server, tokens saved.",
+      description: "Your usage over `hours` (24): executions, errors, latency, calls, tokens saved.",
       inputSchema: compact(z.object({ hours: z.number().optional(), session: sessionArgument })),
       annotations: { readOnlyHint: true },
     },

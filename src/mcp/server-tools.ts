@@ -79,9 +79,8 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "load_mcp_server",
     {
-      title: "Connect an MCP server",
       description:
-        'Connects an MCP server (Streamable HTTP or SSE) as mcp.<name> in code. A header value "env:NAME" uses the operator\'s secret NAME; save: true reconnects it in every new session. An OAuth server answers authorization_required with a link for the user.',
+        'Connects an MCP server as mcp.<name>. Header value "env:NAME": the operator\'s secret NAME. save: also in new sessions. OAuth servers answer with a link for the user.',
       inputSchema: compact(
         z.object({
           name: z.string(),
@@ -143,8 +142,7 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "unload_mcp_server",
     {
-      title: "Disconnect an MCP server",
-      description: "Disconnects a server from the session; forget: true also deletes the saved one.",
+      description: "Disconnects a server; forget: also deletes it if saved.",
       inputSchema: compact(
         z.object({ name: z.string(), forget: z.boolean().optional(), session: sessionArgument }),
       ),
@@ -168,8 +166,7 @@ export function registerServerTools(server: McpServer, context: ToolContext): vo
   server.registerTool(
     "list_mcp_servers",
     {
-      title: "List MCP servers",
-      description: "The session's servers: status, tool count, URL, last error.",
+      description: "The session's servers: status, tools, URL, errors.",
       inputSchema: compact(z.object({ session: sessionArgument })),
       annotations: { readOnlyHint: true },
     },

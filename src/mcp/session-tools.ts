@@ -14,9 +14,14 @@ import { guarded, structuredResult } from "./tool-result";
 
 /**
  * The `session` argument every other tool takes. It is explained once, in open_session's
- * description, instead of in each tool's schema (tools/list is read in every conversation).
+ * description, instead of in each tool's schema (tools/list is read in every conversation). Its
+ * bound is checked without being advertised, for the same reason.
  */
-export const sessionArgument = z.string().max(64).optional();
+const MAX_HANDLE_CHARS = 64;
+export const sessionArgument = z
+  .string()
+  .refine((handle) => handle.length <= MAX_HANDLE_CHARS, `at most ${MAX_HANDLE_CHARS} characters`)
+  .optional();
 
 function describeTtl(ms: number): string {
   const minutes = Math.round(ms / 60_000);
@@ -30,8 +35,7 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
   server.registerTool(
     "open_session",
     {
-      title: "Open a session",
-      description: `A new session with its own state and servers; it expires after ${describeTtl(idleTtlMs)} idle. Pass its handle as \`session\` to any tool; without one, tools use your default session.`,
+      description: `A new session: its own state and servers, gone after ${describeTtl(idleTtlMs)} idle. Pass it as \`session\` to tools (default: your default session).`,
       inputSchema: compact(z.object({})),
       annotations: { destructiveHint: false },
     },
@@ -50,9 +54,8 @@ export function registerSessionTools(server: McpServer, context: ToolContext): v
   server.registerTool(
     "close_session",
     {
-      title: "Close a session",
-      description: "Ends a session from open_session and deletes its state and servers.",
-      inputSchema: compact(z.object({ session: z.string().max(64) })),
+      description: "Deletes a session from open_session, with its state and servers.",
+      inputSchema: compact(z.object({ session: sessionArgument.unwrap() })),
       annotations: { idempotentHint: true },
     },
     ({ session }) =>

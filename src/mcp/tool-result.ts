@@ -22,6 +22,15 @@ export function structuredResult<T extends Record<string, unknown>>(
   };
 }
 
+/**
+ * An answer that is text only: where the text is the data (signatures, declarations), a structured
+ * copy would be read twice, or instead of the rendering (some clients show the model only
+ * `structuredContent` when it is present).
+ */
+export function textResult(text: string): CallToolResult {
+  return { content: [{ type: "text", text }] };
+}
+
 export function errorResult(error: unknown): CallToolResult {
   const known = asGatewayError(error);
   if (!known) console.error("tool failed unexpectedly", error);

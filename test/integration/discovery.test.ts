@@ -143,21 +143,42 @@ describe("search_tools", () => {
     session = await sessionWithShapes();
   });
 
-  it("answers the best three as one line each, more on request", async () => {
+  it("answers the best hit as a signature line, close ones too, and the next by name, as text only", async () => {
     const found = await call("search_tools", { query: "look up an item of the catalogue", session });
-    const lines = text(found).split("\n");
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe(
-      "mcp.shapes.lookup_item(args: { id: string; }): Promise<McpResult> — Looks up an item of the catalogue by its id.",
+    expect(found.structuredContent).toBeUndefined();
+    expect(text(found)).toBe(
+      "mcp.shapes.lookup_item(args: { id: string; }): Promise<McpResult> — Looks up an item of the catalogue by its id.\nalso: mcp.shapes.by_id, mcp.shapes.stock_level",
     );
-    expect((found.structuredContent as { results: unknown[] }).results[0]).toEqual({
-      server: "shapes",
-      tool: "lookup_item",
-      signature: "mcp.shapes.lookup_item(args: { id: string; }): Promise<McpResult>",
-      description: "Looks up an item of the catalogue by its id.",
-    });
+    // Hits that score alike are all shown in full; limit asks for more.
     const more = await call("search_tools", { query: "returns", limit: 4, session });
-    expect(text(more).split("\n")).toHaveLength(4);
+    expect(text(more).split("\n")).toEqual([
+      "mcp.shapes.picture(args?: { [key: string]: unknown; }): Promise<McpResult> — Returns a tiny PNG image.",
+      "mcp.shapes.anything(args: { kind: string; }): Promise<McpResult> — Returns a value of a different kind on every call.",
+      "mcp.shapes.by_id(args?: { [key: string]: unknown; }): Promise<McpResult> — Returns prices keyed by item id.",
+      "mcp.shapes.nested(args?: { [key: string]: unknown; }): Promise<McpResult> — Returns a deeply nested value with awkward keys.",
+    ]);
+  });
+
+  it("answers several asks, separated by ;, in one search", async () => {
+    const several = await call("search_tools", {
+      query: "look up an item; greet a person;; add two numbers",
+      session,
+    });
+    expect(text(several).split("\n")).toEqual([
+      "look up an item:",
+      "mcp.shapes.lookup_item(args: { id: string; }): Promise<McpResult> — Looks up an item of the catalogue by its id.",
+      "also: mcp.shapes.by_id, mcp.shapes.stock_level",
+      "greet a person:",
+      "mcp.shapes.greet(args: { name: string; }): Promise<McpResult> — Greets a person by name.",
+      "add two numbers:",
+      "mcp.shapes.declared_sum(args: { a: number; b: number; }): Promise<{ sum: number; }> — Adds two numbers; its result has an outputSchema.",
+    ]);
+  });
+
+  it("refuses a limit out of range, saying the range", async () => {
+    const wrong = await call("search_tools", { query: "item", limit: 51, session });
+    expect(wrong.isError).toBe(true);
+    expect(text(wrong)).toBe("invalid_arguments: limit must be 1 to 50; got 51");
   });
 
   it("says when nothing matches, and what exists", async () => {
@@ -166,7 +187,7 @@ describe("search_tools", () => {
     expect(text(none)).toBe(
       'no tool matches "quantum teleport". Loaded: shapes (9 tools: lookup_item, greet, stock_level, anything, by_id, picture, declared_sum, nested, … 1 more). Try other words, or get_mcp_schema for a server\'s tools',
     );
-    expect(none.structuredContent).toEqual({ results: [] });
+    expect(none.structuredContent).toBeUndefined();
   });
 
   it("names close matches for an unknown server", async () => {
@@ -189,7 +210,7 @@ describe("get_mcp_schema", () => {
     expect(text(greet)).toBe(
       `declare namespace mcp.shapes {\n  /** Greets a person by name. */\n  function greet(args: {\n    name: string;\n  }): Promise<McpResult>;\n}\n${RESULT_TYPE_NOTE}`,
     );
-    expect(greet.structuredContent).toEqual({ server: "shapes", declarations: text(greet), tool_count: 1 });
+    expect(greet.structuredContent).toBeUndefined();
     const declared = await call("get_mcp_schema", { server: "shapes", tools: ["declared_sum"], session });
     expect(text(declared)).toBe(
       "declare namespace mcp.shapes {\n  /** Adds two numbers; its result has an outputSchema. */\n  function declared_sum(args: {\n    a: number;\n    b: number;\n  }): Promise<{\n    sum: number;\n  }>;\n}\n",
@@ -199,7 +220,7 @@ describe("get_mcp_schema", () => {
   it("gives the sandbox's globals and shared types without a server", async () => {
     const globals = await call("get_mcp_schema", { session });
     expect(text(globals)).toBe(`${SANDBOX_PRELUDE}// servers: shapes\n`);
-    expect(globals.structuredContent).toEqual({ declarations: SANDBOX_PRELUDE, servers: ["shapes"] });
+    expect(globals.structuredContent).toBeUndefined();
   });
 
   it("names close matches for an unknown server or tool", async () => {
