@@ -5,10 +5,16 @@
  *
  * - direct: the `tools/list` of the task's servers, then each call the model writes (tool name
  *   and arguments) and each result as the client gets it (the MCP JSON of `CallToolResult`);
- * - direct with a catalogue: the same, with the `tools/list` of every server a catalogue holds
- *   (the recorded lists in test/fixtures/tool-lists/ and the live servers');
- * - code mode: our `tools/list`, the `search_tools` and `get_mcp_schema` calls and answers the
- *   model needs, the `execute_code` call (the program) and its answer.
+ * - direct with a catalogue: the same, with the `tools/list` of ten servers (the three live ones,
+ *   and the recorded lists of seven others in test/fixtures/tool-lists/ and its catalogue/);
+ * - code mode: our `tools/list`, one `search_tools` call with every ask of the task, a
+ *   `get_mcp_schema` call for the tools the program calls whose full signature the search did not
+ *   show, the `execute_code` call (the program) and its answer.
+ *
+ * A tool result is counted as a client shows it to the model: its `content`, or its
+ * `structuredContent` (Claude Code and VS Code show the model only the structured content when
+ * there is any; Claude.ai and ChatGPT the content). Where a result has both, the larger counts.
+ * The same rule applies to both modes.
  *
  * Whatever the gateway answers is counted as it is: nothing here knows the shape of a tool list
  * or an answer beyond "JSON". Every task's answer is computed from what each mode read, and the
@@ -24,6 +30,7 @@ import { TOKEN_TASKS, type ServerName, type TokenTask } from "./token-tasks.ts";
 import { startTokenServers, type TokenServers } from "./token-servers.ts";
 
 const FIXTURES = new URL("../test/fixtures/tool-lists/", import.meta.url);
+const CATALOGUE = new URL("catalogue/", FIXTURES);
 const SERVER_NAMES: ServerName[] = ["everything", "memory", "filesystem"];
 
 /** Tokens of what the model reads: a string as it is, anything else as its JSON. */
@@ -33,12 +40,24 @@ const tokensOf = (value: unknown): number =>
 /** What one mode read for one task, by kind (tools/list, search_tools, …), in tokens. */
 class Ledger {
   readonly parts = new Map<string, number>();
-  read(kind: string, value: unknown): void {
+  /** The total had every result been read whole (content and structured content, as JSON). */
+  whole = 0;
+  read(kind: string, value: unknown, whole: unknown = value): void {
     this.parts.set(kind, (this.parts.get(kind) ?? 0) + tokensOf(value));
+    this.whole += tokensOf(whole);
   }
   get total(): number {
     return [...this.parts.values()].reduce((sum, tokens) => sum + tokens, 0);
   }
+}
+
+/** What a model reads of a tool result (see the module comment): one of its two renderings. */
+function resultAsRead(result: CallToolResult): unknown {
+  const flag = result.isError ? { isError: true } : {};
+  const content = { content: result.content, ...flag };
+  if (result.structuredContent === undefined) return content;
+  const structured = { structuredContent: result.structuredContent, ...flag };
+  return tokensOf(structured) > tokensOf(content) ? structured : content;
 }
 
 function failIfError(what: string, result: CallToolResult): CallToolResult {
@@ -55,7 +74,7 @@ async function call(
 ): Promise<CallToolResult> {
   ledger.read(kind, { name, arguments: args });
   const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
-  ledger.read(kind, result);
+  ledger.read(kind, resultAsRead(result), result);
   return failIfError(name, result);
 }
 
@@ -103,29 +122,45 @@ async function runCode(
 ): Promise<{ ledger: Ledger; answer: unknown }> {
   const ledger = new Ledger();
   ledger.read("tools/list", { tools: gatewayTools });
-  for (const { query, finds } of task.searches) {
-    const answer = JSON.stringify(await call(gateway, ledger, "search_tools", "search_tools", { query }));
-    const missing = finds.filter((tool) => !answer.includes(tool));
-    if (missing.length > 0) {
-      throw new Error(`search_tools "${query}" did not find ${missing.join(", ")}: ${answer.slice(0, 2000)}`);
-    }
+  const query = task.searches.map((search) => search.query).join("; ");
+  const found = await call(gateway, ledger, "search_tools", "search_tools", { query });
+  const answer = found.content.map((block) => (block.type === "text" ? block.text : "")).join("\n");
+  const missing = task.searches
+    .flatMap((search) => search.finds)
+    .filter((tool) => !answer.includes(identifier(tool)));
+  if (missing.length > 0) {
+    throw new Error(`search_tools "${query}" did not find ${missing.join(", ")}: ${answer.slice(0, 2000)}`);
   }
-  for (const { server, tools } of task.schemas) {
-    await call(gateway, ledger, "get_mcp_schema", "get_mcp_schema", { server, tools });
+  // A full signature line starts with the call and is not cut short.
+  const shownInFull = (server: string, tool: string) =>
+    answer
+      .split("\n")
+      .some((line) => line.startsWith(`mcp.${server}.${identifier(tool)}(`) && !line.includes("…"));
+  for (const { server, tools } of task.calls) {
+    const unseen = tools.filter((tool) => !shownInFull(server, tool));
+    if (unseen.length > 0) {
+      await call(gateway, ledger, "get_mcp_schema", "get_mcp_schema", { server, tools: unseen });
+    }
   }
   const result = await call(gateway, ledger, "execute_code", "execute_code", { code: task.program(root) });
   return { ledger, answer: programResult(result) };
 }
 
-function recordedLists(): { server: string; tools: unknown[] }[] {
-  return readdirSync(FIXTURES)
-    .filter((file) => file.endsWith(".json"))
+/** The recorded lists of a fixtures folder, but those of servers that also run live here. */
+function recordedLists(folder: URL): { server: string; tools: unknown[] }[] {
+  return readdirSync(folder)
+    .filter(
+      (file) => file.endsWith(".json") && !SERVER_NAMES.includes(file.replace(".json", "") as ServerName),
+    )
     .toSorted()
     .map((file) => ({
       server: file.replace(".json", ""),
-      tools: (JSON.parse(readFileSync(new URL(file, FIXTURES), "utf8")) as { tools: unknown[] }).tools,
+      tools: (JSON.parse(readFileSync(new URL(file, folder), "utf8")) as { tools: unknown[] }).tools,
     }));
 }
+
+/** The name code calls a tool by (`get-sum` is `get_sum`), as the generated API makes it. */
+const identifier = (tool: string) => tool.replace(/[^A-Za-z0-9_$]/g, "_");
 
 const met = (ok: boolean) => (ok ? "met" : "not met");
 
@@ -176,6 +211,8 @@ function report(
     "",
     "Where the tokens go:",
     table(["task", "mode", ...kinds, "total"], breakdown),
+    "",
+    `Counting every result whole (content and structured content together, as no client shows them), the totals would be: ${outcomes.map(({ task, direct, code }) => `${task.name} ${direct.whole} direct, ${code.whole} code mode`).join("; ")}.`,
     "",
     `Not counted above: the servers were loaded into the session beforehand (saved servers are); a model that loads them itself reads ${loads} more tokens (the load_mcp_server calls and answers for everything, memory and filesystem).`,
     "",
@@ -239,9 +276,13 @@ export async function contextTokensSection(options: { origin: string; token: str
     const lists = {} as Record<ServerName, unknown[]>;
     for (const name of SERVER_NAMES) lists[name] = (await direct[name].listTools()).tools;
     const gatewayTools = (await gateway.listTools()).tools;
+    // Ten different servers: the three live ones, and seven recorded lists of others.
     const catalogueLists = [
-      ...recordedLists().map(({ server, tools }) => ({ label: `${server} (recorded)`, tools })),
       ...SERVER_NAMES.map((name) => ({ label: `${name} (live)`, tools: lists[name] })),
+      ...[...recordedLists(FIXTURES), ...recordedLists(CATALOGUE)].map(({ server, tools }) => ({
+        label: `${server} (recorded)`,
+        tools,
+      })),
     ];
     const catalogue = {
       lists: catalogueLists.map(({ label }) => label),

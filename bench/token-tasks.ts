@@ -21,10 +21,16 @@ export interface TokenTask {
   summary: string;
   servers: ServerName[];
   direct(model: DirectCaller, root: string): Promise<unknown>;
-  /** The searches a model makes first, each with the tools its answer must show. */
+  /**
+   * What the model asks `search_tools` first (all in one search), each with the tools its answer
+   * must show.
+   */
   searches: { query: string; finds: string[] }[];
-  /** The declarations it then reads: per server, the tools it will call. */
-  schemas: { server: ServerName; tools: string[] }[];
+  /**
+   * The tools the program calls, per server. The model reads `get_mcp_schema` for those whose
+   * full signature the search did not show.
+   */
+  calls: { server: ServerName; tools: string[] }[];
   /** The program it runs; its return value is the answer. */
   program(root: string): string;
 }
@@ -99,7 +105,7 @@ const memoryTask: TokenTask = {
     { query: "link two entities", finds: ["create_relations"] },
     { query: "find people in the knowledge graph", finds: ["search_nodes"] },
   ],
-  schemas: [{ server: "memory", tools: ["create_entities", "create_relations", "search_nodes"] }],
+  calls: [{ server: "memory", tools: ["create_entities", "create_relations", "search_nodes"] }],
   program: () => `const people = ${JSON.stringify(PEOPLE)};
 await mcp.memory.create_entities({
   entities: people.map(([name, team, role]) => ({ name, entityType: "person", observations: [\`team \${team}\`, \`role \${role}\`] })),
@@ -139,7 +145,7 @@ const filesystemTask: TokenTask = {
     return logs.toSorted((a, b) => a[0].localeCompare(b[0]));
   },
   searches: [{ query: "list a directory with file sizes", finds: ["list_directory_with_sizes"] }],
-  schemas: [{ server: "filesystem", tools: ["list_directory", "list_directory_with_sizes"] }],
+  calls: [{ server: "filesystem", tools: ["list_directory", "list_directory_with_sizes"] }],
   program: (root) => `const root = ${JSON.stringify(root)};
 const top = await mcp.filesystem.list_directory({ path: root });
 const dirs = top.content.split("\\n").filter((l) => l.startsWith("[DIR] ")).map((l) => l.slice(6).trim());
@@ -172,7 +178,7 @@ const everythingTask: TokenTask = {
     return { sums, total: sums.reduce((x, y) => x + y, 0), largest: Math.max(...sums) };
   },
   searches: [{ query: "add two numbers", finds: ["get-sum"] }],
-  schemas: [{ server: "everything", tools: ["get-sum"] }],
+  calls: [{ server: "everything", tools: ["get-sum"] }],
   program: () => `const pairs = ${JSON.stringify(PAIRS)};
 const texts = await Promise.all(pairs.map(([a, b]) => mcp.everything.get_sum({ a, b })));
 const sums = texts.map((t) => Number(/is (-?\\d+(?:\\.\\d+)?)\\.?$/.exec(String(t))[1]));
@@ -219,7 +225,7 @@ const filesToMemoryTask: TokenTask = {
     { query: "get file metadata such as size", finds: ["get_file_info"] },
     { query: "create entities in the knowledge graph", finds: ["create_entities"] },
   ],
-  schemas: [
+  calls: [
     { server: "filesystem", tools: ["list_directory", "get_file_info"] },
     { server: "memory", tools: ["create_entities"] },
   ],
