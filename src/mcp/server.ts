@@ -12,7 +12,7 @@ import type { ToolContext } from "./tool-context";
 export const SERVER_INFO = { name: "mcp-isolate-runner", version: "0.1.0" } as const;
 
 const INSTRUCTIONS =
-  "Code mode: search_tools → get_mcp_schema → execute_code. Write one short TypeScript program that calls mcp.<server>.<tool>() as often as needed, instead of many tool calls. load_mcp_server connects more servers; open_session gives separate, isolated state.";
+  "Code mode: search_tools (several asks at once, separated by ;) gives signatures; get_mcp_schema the full declarations when needed; then execute_code runs one short TypeScript program that calls mcp.<server>.<tool>() as often as needed, instead of many tool calls. load_mcp_server connects more servers; open_session gives separate, isolated state.";
 
 export function createGatewayServer(context: ToolContext): McpServer {
   // The gateway's own tool list is fixed, so it never sends tools/list_changed. Downstream tools
