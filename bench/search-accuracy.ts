@@ -103,7 +103,7 @@ export function searchAccuracySection(report: AccuracyReport, listNote: string):
   const rows = (["tuning", "held_out", "all"] as const).map((split) => {
     const { count, top1, top3 } = report.splits[split];
     return [
-      split === "held_out" ? "held out (never tuned on)" : split,
+      split === "held_out" ? "held out" : split,
       String(count),
       `${top1} (${percent(top1, count)})`,
       `${top3} (${percent(top3, count)})`,
