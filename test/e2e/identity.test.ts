@@ -606,7 +606,12 @@ describe("one person's things are out of another's reach", () => {
     });
     expect(looked).toMatchObject({ ok: true, result: null });
     const reached = structured<Report>(
-      await call(bob, "execute_code", { code: "return await mcp.secure.whoami()", session: own }),
+      // Unchecked: the host's refusal is under test (the type check would refuse the name first).
+      await call(bob, "execute_code", {
+        code: "return await mcp.secure.whoami()",
+        session: own,
+        check: false,
+      }),
     );
     expect({ ok: reached.ok, error: reached.error }).toEqual({
       ok: false,
