@@ -40,8 +40,12 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
     expect(client.getNegotiatedProtocolVersion()).toBe(era);
   });
 
-  it("declares tools only, with a list that never changes", () => {
-    expect(client.getServerCapabilities()).toEqual({ tools: { listChanged: false } });
+  it("declares tools, with a list that never changes, and the skills extension with its resources", () => {
+    expect(client.getServerCapabilities()).toEqual({
+      tools: { listChanged: false },
+      resources: { listChanged: false },
+      extensions: { "io.modelcontextprotocol/skills": {} },
+    });
   });
 
   it("lists a small fixed tool surface, without output schemas", async () => {
