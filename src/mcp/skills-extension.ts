@@ -3,7 +3,8 @@
  * saved skills: `skills/list` and `skills/get` answer each skill's entry (its `SKILL.md` URI,
  * frontmatter, and every file with digest and size), and the files are served at
  * `skill://<name>/…` through `resources/read`; `resources/list` lists each skill's SKILL.md with
- * its frontmatter's name and description. Everything is read from D1 per request, so a skill
+ * its frontmatter's name and description, and `resources/directory/read` (the extension's
+ * optional `directoryRead`) lists a skill directory's direct children. Everything is read from D1 per request, so a skill
  * saved in any session of the user is served at once, and never another user's.
  *
  * The methods are registered on the SDK's own server (`setRequestHandler`: custom methods with a
@@ -17,7 +18,14 @@ import {
   type ServerCapabilities,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { skillEntry, skillFiles, SKILL_MANIFEST, SKILL_SCHEME, type SkillEntry } from "../skills/skill-files";
+import {
+  directoryChildren,
+  skillEntry,
+  skillFiles,
+  SKILL_MANIFEST,
+  SKILL_SCHEME,
+  type SkillEntry,
+} from "../skills/skill-files";
 import { skillHistories } from "../store/skills";
 import type { ToolContext } from "./tool-context";
 
@@ -26,7 +34,7 @@ export const SKILLS_EXTENSION = "io.modelcontextprotocol/skills";
 /** What the server declares: the extension, and the resources capability its files need. */
 export const SKILLS_CAPABILITIES = {
   resources: { listChanged: false },
-  extensions: { [SKILLS_EXTENSION]: {} },
+  extensions: { [SKILLS_EXTENSION]: { directoryRead: true } },
 } satisfies ServerCapabilities;
 
 /** 2026-07-28's cacheable-result fields: the skills change whenever the user saves one. */
@@ -86,6 +94,20 @@ export function registerSkillsExtension(server: McpServer, context: ToolContext)
         : [];
     }),
   }));
+
+  server.server.setRequestHandler(
+    "resources/directory/read",
+    { params: z.object({ uri: z.string(), cursor: z.string().optional() }).loose() },
+    async ({ uri }) => {
+      const name = skillName(uri);
+      const [history] = name === undefined ? [] : await histories(name);
+      const children = history ? directoryChildren(history, uri) : undefined;
+      if (!children) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${uri} is not a skill directory`, { uri });
+      }
+      return { resources: children };
+    },
+  );
 
   server.server.setRequestHandler("resources/templates/list", () => ({ resourceTemplates: [] }));
 

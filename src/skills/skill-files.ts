@@ -6,7 +6,7 @@
  * size of exactly the text `resources/read` answers.
  */
 import type { SkillRecord } from "../store/skills";
-import { skillSignature } from "./skill-api";
+import { skillIdentifier, skillSignature } from "./skill-api";
 
 export const SKILL_SCHEME = "skill://";
 export const SKILL_MANIFEST = "SKILL.md";
@@ -38,7 +38,7 @@ function codeFile(skill: SkillRecord): string {
     .split("\n")
     .map((line) => (line ? `  ${line}` : line))
     .join("\n");
-  return `${doc}\nexport async function ${skill.name.replaceAll("-", "_")}(args: ${skill.params}): Promise<${skill.returns}> {\n${body}\n}\n`;
+  return `${doc}\nexport async function ${skillIdentifier(skill.name)}(args: ${skill.params}): Promise<${skill.returns}> {\n${body}\n}\n`;
 }
 
 function manifest(skill: SkillRecord, older: readonly SkillRecord[]): string {
@@ -63,7 +63,7 @@ ${skillSignature(skill)}
 \`\`\`
 
 \`\`\`ts
-const result = await skills.${skill.name.replaceAll("-", "_").replace(/^([0-9])/, "_$1")}(args);
+const result = await skills.${skillIdentifier(skill.name)}(args);
 \`\`\`
 
 Version ${skill.version}, saved ${new Date(skill.createdAt).toISOString()}. Its code is in skill.ts.${versions}
@@ -85,6 +85,39 @@ export function skillFiles(history: readonly SkillRecord[]): SkillFile[] {
       text: codeFile(version),
     })),
   ];
+}
+
+export const DIRECTORY_MIME_TYPE = "inode/directory";
+
+/**
+ * The direct children of a directory of the skill (`skill://<name>` or `skill://<name>/versions`,
+ * with or without a trailing slash): files, and subdirectories as `inode/directory`. Undefined
+ * for a URI that is not one of its directories.
+ */
+export function directoryChildren(
+  history: readonly SkillRecord[],
+  uri: string,
+): { uri: string; name: string; mimeType: string }[] | undefined {
+  const files = skillFiles(history);
+  const name = history.at(-1)?.name;
+  if (!name) return undefined;
+  const directory = uri.replace(/\/+$/, "");
+  const root = `${SKILL_SCHEME}${name}`;
+  if (directory !== root && directory !== `${root}/versions`) return undefined;
+  const children = new Map<string, { uri: string; name: string; mimeType: string }>();
+  for (const file of files) {
+    const rest = file.uri.slice(directory.length + 1);
+    if (!file.uri.startsWith(`${directory}/`)) continue;
+    const [first, ...deeper] = rest.split("/");
+    if (!first) continue;
+    const child =
+      deeper.length === 0
+        ? { uri: file.uri, name: first, mimeType: file.mimeType }
+        : { uri: `${directory}/${first}`, name: first, mimeType: DIRECTORY_MIME_TYPE };
+    children.set(child.uri, child);
+  }
+  // `versions` exists only once there is an earlier version.
+  return children.size > 0 || directory === root ? [...children.values()] : undefined;
 }
 
 async function sha256(text: string): Promise<string> {

@@ -44,7 +44,7 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
     expect(client.getServerCapabilities()).toEqual({
       tools: { listChanged: false },
       resources: { listChanged: false },
-      extensions: { "io.modelcontextprotocol/skills": {} },
+      extensions: { "io.modelcontextprotocol/skills": { directoryRead: true } },
     });
   });
 

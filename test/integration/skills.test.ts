@@ -284,7 +284,7 @@ describe("bad input", () => {
 describe("the MCP skills extension", () => {
   it("declares io.modelcontextprotocol/skills and the resources capability", () => {
     const capabilities = alice.client.getServerCapabilities();
-    expect(capabilities?.extensions).toEqual({ "io.modelcontextprotocol/skills": {} });
+    expect(capabilities?.extensions).toEqual({ "io.modelcontextprotocol/skills": { directoryRead: true } });
     expect(capabilities?.resources).toEqual({ listChanged: false });
   });
 
@@ -366,6 +366,38 @@ Version 1, saved ${new Date(row?.createdAt ?? 0).toISOString()}. Its code is in 
     await expect(alice.client.readResource({ uri: "skill://greet/nothing.md" })).rejects.toMatchObject({
       code: -32602,
     });
+  });
+
+  it("reads a skill's directories (directoryRead): files, and versions/ as a directory", async () => {
+    const directory = z.object({ resources: z.array(z.any()) }).loose();
+    const root = await alice.client.request(
+      { method: "resources/directory/read", params: { uri: "skill://greet" } },
+      directory,
+    );
+    expect(root.resources).toEqual([
+      { uri: "skill://greet/SKILL.md", name: "SKILL.md", mimeType: "text/markdown" },
+      { uri: "skill://greet/skill.ts", name: "skill.ts", mimeType: "text/x-typescript" },
+      { uri: "skill://greet/versions", name: "versions", mimeType: "inode/directory" },
+    ]);
+    const versions = await alice.client.request(
+      { method: "resources/directory/read", params: { uri: "skill://greet/versions/" } },
+      directory,
+    );
+    expect(versions.resources).toEqual([
+      { uri: "skill://greet/versions/1.ts", name: "1.ts", mimeType: "text/x-typescript" },
+    ]);
+    await expect(
+      alice.client.request(
+        { method: "resources/directory/read", params: { uri: "skill://greet/SKILL.md" } },
+        directory,
+      ),
+    ).rejects.toMatchObject({ code: -32602 });
+    await expect(
+      alice.client.request(
+        { method: "resources/directory/read", params: { uri: "skill://add-two/versions" } },
+        directory,
+      ),
+    ).rejects.toMatchObject({ code: -32602 });
   });
 
   it("lists each SKILL.md in resources/list with its frontmatter's name and description", async () => {
