@@ -95,7 +95,9 @@ export function skillDeclarations(skills: readonly SkillRecord[]): string {
  * The user's skills as one more "server" for discovery: `search_tools` ranks them with the tools
  * (each hit's signature is `skills.<identifier>(…)`), `get_mcp_schema` gives `declarations`.
  */
-export function skillApi(skills: readonly SkillRecord[]): GeneratedApi & { declarations: string } {
+export type SkillApi = GeneratedApi & { declarations: string };
+
+export function skillApi(skills: readonly SkillRecord[]): SkillApi {
   const tools: GeneratedTool[] = skills.map((skill) => ({
     name: skill.name,
     identifier: skillIdentifier(skill.name),

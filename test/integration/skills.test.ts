@@ -11,6 +11,8 @@ import type { Client } from "@modelcontextprotocol/client";
 import { countTokens } from "gpt-tokenizer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { findTools } from "../../src/apigen/search";
+import { userSkillApi } from "../../src/skills/skill-discovery";
 import { skillVersion } from "../../src/store/skills";
 import { connectClient, resultText as text, type ToolResult } from "../support/mcp-client";
 import { gateway, logIn, OIDC_VARS, ORIGIN } from "./support/identity-flow";
@@ -153,6 +155,27 @@ describe("saving and calling", () => {
     await expect(
       bob.client.request({ method: "skills/get", params: { uri: "skill://add-two/SKILL.md" } }, skillResult),
     ).rejects.toMatchObject({ code: -32602 });
+  });
+});
+
+describe("discovery", () => {
+  it("gives the user's skills as search candidates beside tools, and their declarations", async () => {
+    const api = await userSkillApi(env.DB, alice.userId);
+    expect(api.server).toBe("skills");
+    const tools = api.tools.map((tool) => ({ ...tool, server: api.server }));
+    const search = findTools(tools, "add three numbers", 1);
+    expect(search.hits.map((hit) => hit.tool.signature)).toEqual([
+      "skills.add_three(args: { a: number; b: number; c: number }): Promise<number>",
+    ]);
+    expect(api.declarations).toBe(
+      "interface Skills {\n" +
+        '  /** Adds three numbers with add-two, and remembers the last sum. (skill "add-three", version 1) */\n' +
+        "  add_three(args: { a: number; b: number; c: number }): Promise<number>;\n" +
+        '  /** Adds two numbers. (skill "add-two", version 1) */\n' +
+        "  add_two(args: { a: number; b: number }): Promise<number>;\n" +
+        "}\ndeclare const skills: Skills;\n",
+    );
+    expect((await userSkillApi(env.DB, bob.userId)).tools).toEqual([]);
   });
 });
 
