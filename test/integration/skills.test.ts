@@ -7,12 +7,14 @@
  * OpenID provider (test/integration/support/identity-flow.ts).
  */
 import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import type { Client } from "@modelcontextprotocol/client";
 import { countTokens } from "gpt-tokenizer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { findTools } from "../../src/apigen/search";
 import { userSkillApi } from "../../src/skills/skill-discovery";
+import { sessionStub } from "../../src/session/session-stub";
 import { skillVersion } from "../../src/store/skills";
 import { connectClient, resultText as text, type ToolResult } from "../support/mcp-client";
 import { gateway, logIn, OIDC_VARS, ORIGIN } from "./support/identity-flow";
@@ -141,6 +143,53 @@ describe("saving and calling", () => {
     expect(await run(alice, "await state.get('ran')")).toMatchObject({ ok: true, result: null });
   });
 
+  it("saves the code of a past execution (from_execution), and not another user's", async () => {
+    const code = "const words = String(args.text).split(' ');\nreturn words.length;";
+    const ran = await run(alice, code, { check: false });
+    expect(ran.ok).toBe(false);
+    let id: string | undefined;
+    for (let attempt = 0; attempt < 50 && !id; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await runDurableObjectAlarm(sessionStub(env, alice.userId, "default"));
+      id = (
+        await env.DB.prepare("SELECT id FROM executions WHERE user_id = ? AND code = ?")
+          .bind(alice.userId, code)
+          .first<{ id: string }>()
+      )?.id;
+    }
+    expect(id).toBeDefined();
+    const theirs = await call(bob, "save_skill", {
+      name: "count-words",
+      description: "Counts words.",
+      from_execution: id,
+    });
+    expect(text(theirs)).toBe(
+      `invalid_arguments: no execution "${id}" of yours is in the audit (an execution reaches it a few seconds after it ran)`,
+    );
+    const saved = await call(alice, "save_skill", {
+      name: "count-words",
+      description: "Counts words.",
+      params: "{ text: string }",
+      returns: "number",
+      from_execution: id,
+    });
+    expect(saved.structuredContent).toMatchObject({ name: "count-words", version: 1 });
+    expect((await skillVersion(env.DB, alice.userId, "count-words", 1))?.code).toBe(code);
+    expect(await run(alice, "await skills.count_words({ text: 'a b c' })")).toMatchObject({
+      ok: true,
+      result: 3,
+    });
+    const both = await call(alice, "save_skill", {
+      name: "x",
+      description: "x",
+      code: "return 1;",
+      from_execution: id,
+    });
+    expect(text(both)).toBe(
+      "invalid_arguments: give the skill's code either as code or as from_execution (an execution id), not both",
+    );
+  });
+
   it("is invisible to another user: not callable, not listed, not readable", async () => {
     const result = await call(bob, "execute_code", { code: "await skills.add_two({ a: 1, b: 1 })" });
     expect(result.isError).toBe(true);
@@ -173,6 +222,8 @@ describe("discovery", () => {
         "  add_three(args: { a: number; b: number; c: number }): Promise<number>;\n" +
         '  /** Adds two numbers. (skill "add-two", version 1) */\n' +
         "  add_two(args: { a: number; b: number }): Promise<number>;\n" +
+        '  /** Counts words. (skill "count-words", version 1) */\n' +
+        "  count_words(args: { text: string }): Promise<number>;\n" +
         "}\ndeclare const skills: Skills;\n",
     );
     expect((await userSkillApi(env.DB, bob.userId)).tools).toEqual([]);
@@ -361,6 +412,7 @@ Version 1, saved ${new Date(row?.createdAt ?? 0).toISOString()}. Its code is in 
     expect(listed.skills.map((skill: { frontmatter: { name: string } }) => skill.frontmatter.name)).toEqual([
       "add-three",
       "add-two",
+      "count-words",
       "forever",
       "greet",
     ]);
