@@ -78,11 +78,12 @@ afterAll(async () => {
 });
 
 describe("save_skill in tools/list", () => {
-  it("is short: 109 o200k tokens (at most 110), no title", async () => {
+  it("is short: at most 110 o200k tokens, no title", async () => {
     const { tools } = await alice.client.listTools();
     const tool = tools.find((candidate) => candidate.name === "save_skill");
     expect(tool?.title).toBeUndefined();
-    expect(countTokens(JSON.stringify(tool))).toBe(109);
+    // 109 with main's `session` argument of this branch (maxLength 64); 104 without the bound.
+    expect(countTokens(JSON.stringify(tool))).toBeLessThanOrEqual(110);
   });
 });
 
