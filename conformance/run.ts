@@ -11,7 +11,9 @@
  * check that now passes, fails the run. Authorization mode must pass.
  * Results: .tmp/conformance/<revision>/server-<scenario>-<time>/checks.json and
  * .tmp/conformance/client-<revision>/<scenario>/.
- * CONFORMANCE_ROLES=server,authorization,client (the default) chooses what runs.
+ * The skills extension's scenarios (SEP-2640), which the requirement sets do not score, run after
+ * them against a skill saved for the run (conformance/skills.ts); all their checks must pass.
+ * CONFORMANCE_ROLES=server,skills,authorization,client (the default) chooses what runs.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +24,7 @@ import { runAuthorizationMode } from "./authorization.ts";
 import { parseClientBaseline } from "./client-baseline.ts";
 import { clientRoleProblems, formatClientSummary, runClientRole } from "./client-role.ts";
 import { describeChecks, formatSummary, parseBaseline, summarize } from "./summary.ts";
+import { runSkillsScenarios, seedSkill } from "./skills.ts";
 import { runSuite, scoredServerScenarios } from "./suite.ts";
 import { startTokenProxy } from "./token-proxy.ts";
 
@@ -29,7 +32,7 @@ const REVISIONS = ["2025-11-25", "2026-07-28"];
 const BASELINE = join(PROJECT_ROOT, "conformance/baseline.yml");
 const CLIENT_BASELINE = join(PROJECT_ROOT, "conformance/client-baseline.yml");
 const RESULTS = join(PROJECT_ROOT, ".tmp/conformance");
-const ROLES = new Set((process.env.CONFORMANCE_ROLES ?? "server,authorization,client").split(","));
+const ROLES = new Set((process.env.CONFORMANCE_ROLES ?? "server,skills,authorization,client").split(","));
 
 rmSync(RESULTS, { recursive: true, force: true });
 mkdirSync(RESULTS, { recursive: true });
@@ -44,10 +47,10 @@ try {
     fetch: (request) => fetch(request),
     password: server.password,
   });
-  if (ROLES.has("server")) {
+  if (ROLES.has("server") || ROLES.has("skills")) {
     const proxy = await startTokenProxy(server.origin, access_token);
     try {
-      for (const revision of REVISIONS) {
+      for (const revision of ROLES.has("server") ? REVISIONS : []) {
         console.log(`\n=== conformance server --requirements ${revision} ===`);
         const output = join(RESULTS, revision);
         const run = await runSuite([
@@ -65,6 +68,13 @@ try {
         summaries.push(
           formatSummary(summarize(revision, output, await scoredServerScenarios(revision), baseline)),
         );
+      }
+      if (ROLES.has("skills")) {
+        console.log("\n=== conformance server: the skills extension (SEP-2640) ===");
+        await seedSkill(server.origin, access_token);
+        const skills = await runSkillsScenarios(`${proxy.url}/mcp`, join(RESULTS, "skills"));
+        if (skills.failures.length > 0) failures.push(`skills extension: ${skills.failures.join("; ")}`);
+        summaries.push(skills.summary);
       }
     } finally {
       await proxy.close();

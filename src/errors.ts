@@ -48,6 +48,10 @@ export const ERROR_CODES = [
   /** A tool call still under way when its execution ended (the program did not await it). */
   "unfinished",
   "state_limit",
+  // Skills.
+  "skill_not_found",
+  /** A skill's code, or its types, did not pass the type check; nothing was saved. */
+  "type_check_failed",
   // A bug.
   "internal_error",
 ] as const;

@@ -56,7 +56,8 @@ const SERVER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_SIGNATURE_CHARS = 300;
 
 export function isValidServerName(name: string): boolean {
-  return SERVER_NAME.test(name) && !RESERVED.has(name);
+  // "skills" is where search_tools and get_mcp_schema show the user's skills.
+  return SERVER_NAME.test(name) && !RESERVED.has(name) && name !== "skills";
 }
 
 /** A valid, unique identifier for each tool name (same order as given). */

@@ -16,6 +16,8 @@ import {
 } from "../apigen/declarations";
 import { closeMatches, findTools } from "../apigen/search";
 import { GatewayError, unwrap } from "../errors";
+import { SKILLS_SERVER } from "../skills/skill-api";
+import { userSkillApi } from "../skills/skill-discovery";
 import { compact } from "./compact-schema";
 import { sessionArgument } from "./session-tools";
 import { sessionOf, type ToolContext } from "./tool-context";
@@ -97,7 +99,7 @@ function askAnswer(
       const description = shortDescription(tool.description);
       full.push(description ? `${tool.signature} — ${description}` : tool.signature);
     } else {
-      named.push(`mcp.${tool.server}.${tool.identifier}`);
+      named.push(tool.signature.slice(0, tool.signature.indexOf("(")));
     }
   });
   const lines = [...full, ...(named.length > 0 ? [`also: ${named.join(", ")}`] : [])];
@@ -144,14 +146,21 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
           throw new GatewayError("invalid_arguments", `limit must be 1 to ${MAX_SEARCH_LIMIT}; got ${limit}`);
         }
         const { key, stub } = sessionOf(context, handle);
-        const { loaded, apis, failures } = unwrap(await stub.serverApis(key, only ? [only] : undefined));
-        if (only && !loaded.includes(only)) throw serverNotFound(only, loaded);
-        if (apis.length === 0 && failures.length === 0) {
+        const onlySkills = only === SKILLS_SERVER;
+        const { loaded, apis, failures } = unwrap(
+          await stub.serverApis(key, onlySkills ? [] : only ? [only] : undefined),
+        );
+        if (only && !onlySkills && !loaded.includes(only)) throw serverNotFound(only, loaded);
+        // The user's skills are found beside the servers' tools (from any session of theirs).
+        const skills =
+          only && !onlySkills ? [] : (await userSkillApi(context.env.DB, context.user.userId)).tools;
+        if (apis.length === 0 && failures.length === 0 && skills.length === 0) {
           return textResult("no servers are loaded; connect one with load_mcp_server");
         }
-        const candidates: Candidate[] = apis.flatMap((api) =>
-          api.tools.map((tool) => ({ ...tool, server: api.server })),
-        );
+        const candidates: Candidate[] = [
+          ...apis.flatMap((api) => api.tools.map((tool) => ({ ...tool, server: api.server }))),
+          ...skills.map((tool) => ({ ...tool, server: SKILLS_SERVER })),
+        ];
         const asks = query
           .split(ASK_SEPARATOR)
           .map((ask) => ask.trim())
@@ -187,6 +196,10 @@ export function registerDiscoveryTools(server: McpServer, context: ToolContext):
     ({ server: name, tools, session: handle }) =>
       guarded(async () => {
         const { key, stub } = sessionOf(context, handle);
+        if (name === SKILLS_SERVER) {
+          unwrap(await stub.serverApis(key, []));
+          return textResult((await userSkillApi(context.env.DB, context.user.userId)).declarations);
+        }
         if (name === undefined) {
           const { loaded } = unwrap(await stub.serverApis(key, []));
           return textResult(

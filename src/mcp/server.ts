@@ -7,6 +7,8 @@ import { registerExecuteTool } from "./execute-tool";
 import { registerMetricsTool } from "./metrics-tool";
 import { registerServerTools } from "./server-tools";
 import { registerSessionTools } from "./session-tools";
+import { registerSkillTools } from "./skill-tools";
+import { registerSkillsExtension, SKILLS_CAPABILITIES } from "./skills-extension";
 import type { ToolContext } from "./tool-context";
 
 export const SERVER_INFO = { name: "mcp-isolate-runner", version: "0.1.0" } as const;
@@ -16,10 +18,11 @@ const INSTRUCTIONS =
 
 export function createGatewayServer(context: ToolContext): McpServer {
   // The gateway's own tool list is fixed, so it never sends tools/list_changed. Downstream tools
-  // change inside the generated API instead. No resources, prompts, completions or logging.
+  // change inside the generated API instead. Resources are the user's skills (the skills
+  // extension); no prompts, completions or logging.
   const server = new McpServer(SERVER_INFO, {
     instructions: INSTRUCTIONS,
-    capabilities: { tools: { listChanged: false } },
+    capabilities: { tools: { listChanged: false }, ...SKILLS_CAPABILITIES },
   });
   // Listed in the order of the workflow: discover, then run; servers and sessions after.
   registerDiscoveryTools(server, context);
@@ -27,5 +30,7 @@ export function createGatewayServer(context: ToolContext): McpServer {
   registerServerTools(server, context);
   registerSessionTools(server, context);
   registerMetricsTool(server, context);
+  registerSkillTools(server, context);
+  registerSkillsExtension(server, context);
   return server;
 }

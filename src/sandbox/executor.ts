@@ -10,6 +10,7 @@
  * effect yet: no tool call started and no state changed.
  */
 import type { ExecutionLimits } from "../config";
+import { skillsModule, type SkillSource } from "../skills/skills-module";
 import type { CallLedger, ExecutionHost } from "./execution-host";
 import { isolateModules, MAIN_MODULE } from "./isolate-program";
 import {
@@ -29,6 +30,8 @@ export interface ExecutionRequest {
   limits: ExecutionLimits;
   /** Checks the program once it parses, before it runs: an error here is the outcome (src/typecheck). */
   typeCheck?: () => Promise<ExecutionError | undefined>;
+  /** The skills the program reaches, defined in its isolate (src/skills/program-skills.ts). */
+  skills?: readonly SkillSource[];
 }
 
 /** Grace after the deadline before the host stops waiting for an isolate that does not answer. */
@@ -77,7 +80,9 @@ async function runProgram(
   if (!transpiled.ok) return { ok: false, result: null, logs: [], error: transpiled.error };
   const typeError = await request.typeCheck?.();
   if (typeError) return { ok: false, result: null, logs: [], error: typeError };
-  const modules = isolateModules(transpiled.body, guardName);
+  const skills = request.skills?.length ? skillsModule(request.skills, guardName) : undefined;
+  if (skills && !skills.ok) return { ok: false, result: null, logs: [], error: skills.error };
+  const modules = isolateModules(transpiled.body, guardName, skills?.text);
   const first = await runOnce(runtime, request, modules, host, ledger);
   // Run again only what had no effect, and only within the deadline the first run started with.
   const remaining = ledger.deadline - Date.now();

@@ -27,10 +27,12 @@ import {
   MAX_STATE_VALUE_CHARS,
   runExecution,
 } from "../sandbox/executor";
-import type { ExecutionReport } from "../sandbox/report";
+import type { ExecutionError, ExecutionReport } from "../sandbox/report";
 import type { ServerRecord } from "../downstream/server-records";
 import { remoteRuntime } from "../sandbox/remote-runtime";
 import { loaderRuntime, type SandboxRuntime } from "../sandbox/runtime";
+import { skillDeclarations } from "../skills/skill-api";
+import { skillsForProgram } from "../skills/program-skills";
 import { checkProgram } from "../typecheck/check-program";
 import { loaderChecker } from "../typecheck/checker";
 import type { ProgramChecker } from "../typecheck/protocol";
@@ -240,13 +242,18 @@ export class SessionObject extends DurableObject<Env> {
       },
       ledger,
     );
+    // The skills it names, at their current versions (`skill_not_found` before anything runs).
+    const skills = await skillsForProgram(this.env.DB, key.userId, request.code);
     // The checker is always this Worker's own (also under `npm run dev`): it only reads the program.
     const typeCheck = request.check
-      ? () => checkProgram((this.#checker ??= loaderChecker(this.env.LOADER)), request.code, this.#servers)
+      ? () =>
+          checkProgram(this.#programChecker(), request.code, this.#servers, [
+            { name: "/skills.d.ts", text: skillDeclarations(skills) },
+          ])
       : undefined;
     const report = await runExecution(
       this.#sandboxRuntime(settings),
-      { ...request, limits, typeCheck },
+      { ...request, limits, typeCheck, skills },
       host,
       ledger,
     );
@@ -257,6 +264,27 @@ export class SessionObject extends DurableObject<Env> {
       await this.#scheduleAlarm();
     });
     return report;
+  }
+
+  #programChecker(): ProgramChecker {
+    return (this.#checker ??= loaderChecker(this.env.LOADER));
+  }
+
+  /** The type check of a skill before it is saved (src/skills/skill-check.ts builds the request). */
+  checkSkill(
+    key: SessionKey,
+    request: { code: string; declarations: { name: string; text: string }[] },
+  ): Promise<Outcome<ExecutionError | null>> {
+    return settled(async () => {
+      await this.#enter(key);
+      const error = await checkProgram(
+        this.#programChecker(),
+        request.code,
+        this.#servers,
+        request.declarations,
+      );
+      return error ?? null;
+    });
   }
 
   #sandboxRuntime(settings: Settings): SandboxRuntime {

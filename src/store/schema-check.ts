@@ -17,6 +17,7 @@ export const REQUIRED_TABLES = [
   "downstream_authorizations",
   "browser_sessions",
   "server_loads",
+  "skills",
 ] as const;
 
 const MISSING_SCHEMA = /no such (table|column)/i;

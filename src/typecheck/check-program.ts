@@ -87,11 +87,15 @@ function typeCheckError(count: number, diagnostics: CheckDiagnostic[]): Executio
   };
 }
 
-/** The program's type errors as the execution's error, or undefined when it may run. */
+/**
+ * The program's type errors as the execution's error, or undefined when it may run. `extra` are
+ * more global declarations (the `skills` the program may call, src/skills/skill-api.ts).
+ */
 export async function checkProgram(
   checker: ProgramChecker,
   code: string,
   servers: ServerApis,
+  extra: { name: string; text: string }[] = [],
 ): Promise<ExecutionError | undefined> {
   try {
     const reply = await checker.check({
@@ -99,6 +103,7 @@ export async function checkProgram(
       declarations: [
         { name: "/sandbox.d.ts", text: CHECK_PRELUDE },
         { name: "/servers.d.ts", text: await serverDeclarations(code, servers) },
+        ...extra,
       ],
       maxDiagnostics: MAX_DIAGNOSTICS,
       maxMessageChars: MAX_DIAGNOSTIC_CHARS,

@@ -66,6 +66,7 @@ describe("tools/list", () => {
       "open_session",
       "close_session",
       "get_metrics",
+      "save_skill",
     ]);
     expect(tools.map((tool) => tool.name).toSorted()).toEqual(GATEWAY_TOOLS);
     const json = JSON.stringify(tools);

@@ -40,8 +40,12 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
     expect(client.getNegotiatedProtocolVersion()).toBe(era);
   });
 
-  it("declares tools only, with a list that never changes", () => {
-    expect(client.getServerCapabilities()).toEqual({ tools: { listChanged: false } });
+  it("declares tools, with a list that never changes, and the skills extension with its resources", () => {
+    expect(client.getServerCapabilities()).toEqual({
+      tools: { listChanged: false },
+      resources: { listChanged: false },
+      extensions: { "io.modelcontextprotocol/skills": { directoryRead: true } },
+    });
   });
 
   it("lists a small fixed tool surface, without output schemas", async () => {
@@ -58,7 +62,7 @@ describe.each(ERAS)("protocol %s", (era: Era) => {
       "session",
     ]);
     const open = tools.find((tool) => tool.name === "open_session");
-    expect(open?.description).toContain("it expires after 1 h idle");
+    expect(open?.description).toContain("gone after 1 h idle");
   });
 
   it("runs code and returns structured content and a compact text", async () => {

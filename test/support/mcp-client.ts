@@ -49,6 +49,7 @@ export const GATEWAY_TOOLS = [
   "list_mcp_servers",
   "load_mcp_server",
   "open_session",
+  "save_skill",
   "search_tools",
   "unload_mcp_server",
 ];
