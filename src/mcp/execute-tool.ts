@@ -9,7 +9,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { GatewayError, unwrap } from "../errors";
-import type { ExecutionReport } from "../sandbox/report";
+import type { AuditedReport } from "../sandbox/report";
 import { compact } from "./compact-schema";
 import { executionAnswer, renderExecutionAnswer, TOOL_CALL_DETAILS } from "./execution-answer";
 import { sessionArgument } from "./session-tools";
@@ -67,8 +67,8 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
           const seconds = Number(outcome.error.details?.retry_after_seconds);
           if (Number.isInteger(seconds) && seconds > 0) context.response.retryAfterSeconds = seconds;
         }
-        // RPC types cannot express the report's `result: unknown`; the object returns an ExecutionReport.
-        const report = unwrap(outcome) as unknown as ExecutionReport;
+        // RPC types cannot express the report's `result: unknown`; the object returns an AuditedReport.
+        const report = unwrap(outcome) as unknown as AuditedReport;
         const detail = tool_calls ?? "summary";
         const answer = executionAnswer(report, detail);
         return structuredResult(answer, renderExecutionAnswer(answer, detail), !answer.ok);

@@ -50,6 +50,8 @@ export type LogEntry = z.infer<typeof logEntrySchema>;
 export type ExecutionError = z.infer<typeof executionErrorSchema>;
 export type ToolCallRecord = Omit<z.infer<typeof toolCallRecordSchema>, "error"> & { error?: ErrorCode };
 export type ExecutionReport = z.infer<typeof executionReportSchema>;
+/** A report as the session object answers it: with the id its audit row gets. */
+export type AuditedReport = ExecutionReport & { execution_id: string };
 
 /** Console entries kept per execution; later ones are counted in a final warning. */
 export const MAX_LOG_ENTRIES = 1_000;

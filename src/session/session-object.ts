@@ -27,7 +27,7 @@ import {
   MAX_STATE_VALUE_CHARS,
   runExecution,
 } from "../sandbox/executor";
-import type { ExecutionError, ExecutionReport } from "../sandbox/report";
+import type { AuditedReport, ExecutionError, ExecutionReport } from "../sandbox/report";
 import type { ServerRecord } from "../downstream/server-records";
 import { remoteRuntime } from "../sandbox/remote-runtime";
 import { loaderRuntime, type SandboxRuntime } from "../sandbox/runtime";
@@ -199,11 +199,11 @@ export class SessionObject extends DurableObject<Env> {
 
   // ---- Executions ---------------------------------------------------------------------------
 
-  execute(key: SessionKey, request: ExecuteRequest): Promise<Outcome<ExecutionReport>> {
+  execute(key: SessionKey, request: ExecuteRequest): Promise<Outcome<AuditedReport>> {
     return settled(() => this.#execute(key, request));
   }
 
-  async #execute(key: SessionKey, request: ExecuteRequest): Promise<ExecutionReport> {
+  async #execute(key: SessionKey, request: ExecuteRequest): Promise<AuditedReport> {
     const session = await this.#enter(key);
     const settings = this.#settings();
     const limits = settings.execution;
@@ -224,9 +224,11 @@ export class SessionObject extends DurableObject<Env> {
     session: SessionInfo,
     request: ExecuteRequest,
     settings: Settings,
-  ): Promise<ExecutionReport> {
+  ): Promise<AuditedReport> {
     const limits = settings.execution;
     const createdAt = Date.now();
+    // Known before the audit row is written (after the response), so the answer can name it.
+    const executionId = crypto.randomUUID();
     const ledger = new CallLedger();
     const host = new ExecutionHost(
       this.#port(),
@@ -259,11 +261,11 @@ export class SessionObject extends DurableObject<Env> {
     );
     this.#afterResponse(async () => {
       this.#audit.add(
-        await auditOf(crypto.randomUUID(), key.userId, session.handle, request.code, report, createdAt),
+        await auditOf(executionId, key.userId, session.handle, request.code, report, createdAt),
       );
       await this.#scheduleAlarm();
     });
-    return report;
+    return { ...report, execution_id: executionId };
   }
 
   #programChecker(): ProgramChecker {

@@ -108,6 +108,7 @@ describe("server-everything", () => {
       duration_ms: expect.any(Number),
       tool_call_counts: { "everything.echo": 2, "everything.get-sum": 1 },
       tool_calls: [],
+      execution_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
 
     // What was observed is now the declared return type.

@@ -267,6 +267,7 @@ describe("execute_code", () => {
     });
     expect(Object.keys(answer).toSorted()).toEqual([
       "duration_ms",
+      "execution_id",
       "logs",
       "ok",
       "result",

@@ -159,6 +159,8 @@ describe("saving and calling", () => {
       )?.id;
     }
     expect(id).toBeDefined();
+    // The answer named the execution by the id the audit gave it.
+    expect((ran as { execution_id?: string }).execution_id).toBe(id);
     const theirs = await call(bob, "save_skill", {
       name: "count-words",
       description: "Counts words.",

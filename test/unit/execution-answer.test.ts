@@ -4,9 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { executionAnswer, renderExecutionAnswer } from "../../src/mcp/execution-answer";
-import type { ExecutionReport } from "../../src/sandbox/report";
+import type { AuditedReport } from "../../src/sandbox/report";
 
-const report: ExecutionReport = {
+const report: AuditedReport = {
+  execution_id: "e-1",
   ok: true,
   result: { total: 3 },
   logs: [
@@ -35,6 +36,7 @@ describe("executionAnswer", () => {
       tool_call_counts: { "gh.get_issue": 3, "gh.nope": 1, "db.query": 1 },
       tool_calls: [report.tool_calls[1], report.tool_calls[3]],
       tool_calls_omitted: 7,
+      execution_id: "e-1",
     });
     expect(renderExecutionAnswer(answer, "summary")).toBe(
       [
@@ -72,7 +74,8 @@ describe("executionAnswer", () => {
   });
 
   it("puts the error first, with its position, and leaves out what is empty", () => {
-    const failed: ExecutionReport = {
+    const failed: AuditedReport = {
+      execution_id: "e-2",
       ok: false,
       result: null,
       logs: [],
@@ -89,6 +92,7 @@ describe("executionAnswer", () => {
       duration_ms: 2,
       tool_call_counts: {},
       tool_calls: [],
+      execution_id: "e-2",
     });
     expect(renderExecutionAnswer(answer, "summary")).toBe(
       "failed (2 ms): SyntaxError: Unexpected token (1:8) (line 1, column 8)",
@@ -96,7 +100,7 @@ describe("executionAnswer", () => {
   });
 
   it("groups identical failures with their number", () => {
-    const many: ExecutionReport = {
+    const many: AuditedReport = {
       ...report,
       tool_calls: Array.from({ length: 4 }, () => ({
         server: "gh",
