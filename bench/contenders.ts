@@ -5,6 +5,10 @@
  *
  * Both code-mode servers are driven by the same client: the SDK v2 `Client` in the 2025-11-25 era
  * (codemode's server is SDK v1, which does not speak 2026-07-28).
+ *
+ * Ours runs with `check: false`: codemode checks nothing before it runs a program, so this compares
+ * running with running. What our default type check adds is measured on its own, in the same run
+ * (`type-check.ts`).
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Client } from "@modelcontextprotocol/client";
@@ -42,7 +46,9 @@ interface Report {
 /** Our gateway, with server-everything loaded as `everything`. */
 export function oursSide(client: Client): CodeModeSide {
   const run = async (code: string, expected: unknown) => {
-    const report = structured<Report>(await client.callTool({ name: "execute_code", arguments: { code } }));
+    const report = structured<Report>(
+      await client.callTool({ name: "execute_code", arguments: { code, check: false } }),
+    );
     check("ours", code, report.ok ? report.result : report.error, expected);
   };
   return {
@@ -55,7 +61,10 @@ export function oursSide(client: Client): CodeModeSide {
       ),
     busyLoop: async (hardTimeoutMs) => {
       const result = await client.callTool(
-        { name: "execute_code", arguments: { code: "while (true) {}", timeout_ms: BUSY_DEADLINE_MS } },
+        {
+          name: "execute_code",
+          arguments: { code: "while (true) {}", timeout_ms: BUSY_DEADLINE_MS, check: false },
+        },
         { timeout: hardTimeoutMs },
       );
       const report = structured<Report>(result);
