@@ -15,6 +15,8 @@ import {
   DEFAULT_SKILL_TYPE,
   MAX_SKILL_CODE_CHARS,
   MAX_SKILL_DESCRIPTION_CHARS,
+  MAX_SKILL_VERSIONS_PER_USER,
+  MAX_SKILLS_PER_USER,
   skillIdentifier,
   skillNameProblem,
   skillSignature,
@@ -26,6 +28,7 @@ import {
   deleteSkill,
   executionCode,
   saveSkillVersion,
+  skillCounts,
   type SkillRecord,
 } from "../store/skills";
 import { compact } from "./compact-schema";
@@ -100,6 +103,19 @@ async function save(context: ToolContext, args: SaveArguments) {
   const db = context.env.DB;
   const { userId } = context.user;
   const others = (await currentSkills(db, userId)).filter((skill) => skill.name !== name);
+  const counts = await skillCounts(db, userId);
+  if (counts.stored >= MAX_SKILL_VERSIONS_PER_USER) {
+    throw new GatewayError(
+      "limit_exceeded",
+      `you keep ${counts.stored} skill versions, the most this gateway stores per user; ask the operator to remove old ones`,
+    );
+  }
+  if (others.length >= MAX_SKILLS_PER_USER) {
+    throw new GatewayError(
+      "limit_exceeded",
+      `you have ${others.length} skills, the most this gateway keeps per user; delete one (save_skill { name, delete: true }) first`,
+    );
+  }
   const draft: SkillRecord = {
     name,
     description,
@@ -165,7 +181,7 @@ export function registerSkillTools(server: McpServer, context: ToolContext): voi
           }
           return structuredResult(
             { name: args.name, deleted: true, version },
-            `deleted skill "${args.name}" (version ${version} and earlier stay readable by version)`,
+            `deleted skill "${args.name}" (its ${version} version${version === 1 ? "" : "s"} stay stored for the audit, no longer served or callable)`,
           );
         }
         return save(context, args);

@@ -46,6 +46,11 @@ function skillName(uri: string): string | undefined {
   return uri.slice(SKILL_SCHEME.length).split("/")[0] || undefined;
 }
 
+/** A requested URI in a message: whole up to a bound (the error's data keeps it as sent). */
+const MAX_SHOWN_URI_CHARS = 200;
+const shown = (uri: string) =>
+  uri.length > MAX_SHOWN_URI_CHARS ? `${uri.slice(0, MAX_SHOWN_URI_CHARS)}…` : uri;
+
 export function registerSkillsExtension(server: McpServer, context: ToolContext): void {
   const db = context.env.DB;
   const { userId } = context.user;
@@ -72,7 +77,9 @@ export function registerSkillsExtension(server: McpServer, context: ToolContext)
     async ({ uri }) => {
       const skill = await entry(uri);
       if (!skill) {
-        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no skill is served at ${uri}`, { uri });
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no skill is served at ${shown(uri)}`, {
+          uri,
+        });
       }
       return { skill, ...NOT_CACHED };
     },
@@ -103,7 +110,9 @@ export function registerSkillsExtension(server: McpServer, context: ToolContext)
       const [history] = name === undefined ? [] : await histories(name);
       const children = history ? directoryChildren(history, uri) : undefined;
       if (!children) {
-        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${uri} is not a skill directory`, { uri });
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${shown(uri)} is not a skill directory`, {
+          uri,
+        });
       }
       return { resources: children };
     },

@@ -284,6 +284,7 @@ export class SessionObject extends DurableObject<Env> {
         request.code,
         this.#servers,
         request.declarations,
+        true,
       );
       return error ?? null;
     });

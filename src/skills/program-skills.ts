@@ -9,14 +9,22 @@
 import { closeMatches } from "../apigen/search";
 import { GatewayError } from "../errors";
 import { currentSkills, type SkillRecord } from "../store/skills";
-import { referencedSkills, skillIdentifier } from "./skill-api";
+import { MAX_SKILL_NAME_CHARS, referencedSkills, skillIdentifier } from "./skill-api";
+
+/** Names of the user's skills the error lists; the rest are counted. */
+const MAX_LISTED_SKILLS = 10;
 
 function skillNotFound(name: string, known: SkillRecord[]): GatewayError {
   const names = known.map((skill) => skillIdentifier(skill.name));
-  const close = closeMatches(name, names);
+  // No skill name is longer than 64 characters: a longer one is neither matched nor echoed whole.
+  const tooLong = name.length > MAX_SKILL_NAME_CHARS;
+  const shown = tooLong ? `${name.slice(0, MAX_SKILL_NAME_CHARS)}…` : name;
+  const close = tooLong ? [] : closeMatches(name, names);
+  const listed = names.slice(0, MAX_LISTED_SKILLS).map((n) => `skills.${n}`);
+  const more = names.length > listed.length ? ` (${names.length - listed.length} more)` : "";
   return new GatewayError(
     "skill_not_found",
-    `no skill named "${name}"${close.length ? ` (did you mean ${close.map((n) => `skills.${n}`).join(", ")}?)` : ""}; yours: ${names.map((n) => `skills.${n}`).join(", ") || "none (save_skill saves one)"}`,
+    `no skill named "${shown}"${close.length ? ` (did you mean ${close.map((n) => `skills.${n}`).join(", ")}?)` : ""}; yours: ${listed.join(", ") + more || "none (save_skill saves one)"}`,
   );
 }
 

@@ -12,15 +12,25 @@ export const SKILLS_SERVER = "skills";
 export const MAX_SKILL_NAME_CHARS = 64;
 export const MAX_SKILL_DESCRIPTION_CHARS = 1_024;
 export const MAX_SKILL_TYPE_CHARS = 2_000;
-export const MAX_SKILL_CODE_CHARS = 100_000;
+export const MAX_SKILL_CODE_CHARS = 32_000;
+/**
+ * What one user may keep, so that no one fills the database everyone shares: current skills, and
+ * stored versions of all names (deleted ones stay stored, for the audit).
+ */
+export const MAX_SKILLS_PER_USER = 100;
+export const MAX_SKILL_VERSIONS_PER_USER = 500;
 /** What `params` and `returns` are when a save leaves them out. */
 export const DEFAULT_SKILL_TYPE = "any";
+
+const RESERVED_SKILL_NAMES = new Set(["then", "constructor"]);
 
 /** 1–64 lowercase letters, digits and hyphens; no leading, trailing or consecutive hyphen. */
 const SKILL_NAME = /^(?!.*--)[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /** Why `name` is not a valid skill name, or undefined when it is. */
 export function skillNameProblem(name: string): string | undefined {
+  // `skills.then` would make `skills` look like a promise; `constructor` is every object's own.
+  if (RESERVED_SKILL_NAMES.has(name)) return `"${name}" is reserved; choose another skill name`;
   if (SKILL_NAME.test(name)) return undefined;
   return `"${name.length > MAX_SKILL_NAME_CHARS ? `${name.slice(0, MAX_SKILL_NAME_CHARS)}…` : name}" is not a valid skill name: use 1-64 lowercase letters, digits and hyphens, without a hyphen at the start or end or two in a row (e.g. "sum-invoices")`;
 }
@@ -43,6 +53,8 @@ export function typeTextProblem(field: string, text: string): string | undefined
   if (text.trim() === "") return `${field} is empty; leave it out for \`any\``;
   if (text.length > MAX_SKILL_TYPE_CHARS)
     return `${field} is ${text.length} characters; the limit is ${MAX_SKILL_TYPE_CHARS}`;
+  // A line break would start another member of the `Skills` interface the declarations build.
+  if (/[\r\n\u2028\u2029]/.test(text)) return `${field} must be on one line`;
   const stack: string[] = [];
   for (let index = 0; index < text.length; index++) {
     const char = text[index] ?? "";

@@ -67,6 +67,18 @@ export async function saveSkillVersion(
   return { version: row.version, replaced: current?.version ?? null };
 }
 
+/** How much a user keeps: current skills, and stored versions of any name (deleted ones too). */
+export async function skillCounts(db: D1Database, userId: string): Promise<{ live: number; stored: number }> {
+  const row = await db
+    .prepare(
+      `SELECT COUNT(*) AS stored, COUNT(DISTINCT CASE WHEN deleted_at IS NULL THEN name END) AS live
+       FROM skills WHERE user_id = ?1`,
+    )
+    .bind(userId)
+    .first<{ live: number; stored: number }>();
+  return { live: row?.live ?? 0, stored: row?.stored ?? 0 };
+}
+
 /** The user's current skills (highest version of each name not deleted), by name. */
 export async function currentSkills(db: D1Database, userId: string): Promise<SkillRecord[]> {
   const { results } = await db

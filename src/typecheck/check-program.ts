@@ -96,7 +96,15 @@ export async function checkProgram(
   code: string,
   servers: ServerApis,
   extra: { name: string; text: string }[] = [],
+  /**
+   * For a skill's save: the check must pass, not only find no error. Code that does not parse, a
+   * checker that gives up or fails, are refusals (a program runs unchecked in those cases; a
+   * skill would be saved unchecked, and its declarations would reach later programs' checks).
+   */
+  strict = false,
 ): Promise<ExecutionError | undefined> {
+  const unchecked = (message: string): ExecutionError | undefined =>
+    strict ? { name: "TypeCheckError", message, diagnostics: [{ line: 0, column: 0, message }] } : undefined;
   try {
     const reply = await checker.check({
       code,
@@ -110,10 +118,14 @@ export async function checkProgram(
       budgetMs: CHECK_BUDGET_MS,
     });
     if (reply.status === "failed") return typeCheckError(reply.count, reply.diagnostics);
-    if (reply.status === "gave_up") console.warn(`type check skipped: ${reply.reason}`);
+    if (reply.status === "syntax") return unchecked("the code or its types do not parse");
+    if (reply.status === "gave_up") {
+      console.warn(`type check skipped: ${reply.reason}`);
+      return unchecked(`the type check could not finish (${reply.reason}); try again`);
+    }
     return undefined;
   } catch (error) {
     console.error("type check failed; the program runs unchecked", error);
-    return undefined;
+    return unchecked("the type check could not run; try again");
   }
 }

@@ -373,6 +373,57 @@ describe("bad input", () => {
     expect(text(again)).toBe('skill_not_found: you have no skill named "short-lived"');
     expect((await skillVersion(env.DB, alice.userId, "short-lived", 1))?.deleted).toBe(true);
   });
+
+  it("refuses types that do not parse or span lines, and reserved names, saving nothing", async () => {
+    const save = (args: Record<string, unknown>) =>
+      call(alice, "save_skill", { description: "Probes.", code: "return 1;", ...args }).then(text);
+    expect(await save({ name: "untyped", params: "number number" })).toBe(
+      "type_check_failed: the skill does not type-check, so it was not saved: the code or its types do not parse",
+    );
+    expect(await save({ name: "multi", returns: "number>\n  injected(a: number): Promise<string" })).toBe(
+      "invalid_arguments: returns must be on one line",
+    );
+    expect(await save({ name: "then" })).toBe('invalid_name: "then" is reserved; choose another skill name');
+    const names = (await userSkillApi(env.DB, alice.userId)).tools.map((tool) => tool.name);
+    expect(names.filter((name) => ["untyped", "multi", "then"].includes(name))).toEqual([]);
+  });
+
+  it("names an unknown skill in at most 64 characters, and lists at most ten of yours", async () => {
+    const long = "x".repeat(50_000);
+    const result = await call(alice, "execute_code", { code: `return await skills.${long}({})` });
+    expect(text(result)).toMatch(
+      new RegExp(
+        `^skill_not_found: no skill named "x{64}…"; yours: (skills\\.\\w+, ){0,9}skills\\.\\w+( \\(\\d+ more\\))?$`,
+      ),
+    );
+    expect(text(result).length).toBeLessThan(1_000);
+  });
+
+  it("keeps at most 100 skills per user", async () => {
+    const now = Date.now();
+    const filler = Array.from({ length: 100 }, (_, index) => `filler-${index}`);
+    await env.DB.batch(
+      filler.map((name) =>
+        env.DB.prepare(
+          "INSERT INTO skills (user_id, name, version, description, code, params, returns, created_at) VALUES (?, ?, 1, 'x', 'return 1;', 'any', 'any', ?)",
+        ).bind(alice.userId, name, now),
+      ),
+    );
+    try {
+      const refused = await call(alice, "save_skill", {
+        name: "one-more",
+        description: "x",
+        code: "return 1;",
+      });
+      expect(text(refused)).toMatch(
+        /^limit_exceeded: you have 1\d\d skills, the most this gateway keeps per user; delete one \(save_skill \{ name, delete: true \}\) first$/,
+      );
+    } finally {
+      await env.DB.prepare("DELETE FROM skills WHERE user_id = ? AND name LIKE 'filler-%'")
+        .bind(alice.userId)
+        .run();
+    }
+  });
 });
 
 describe("the MCP skills extension", () => {
