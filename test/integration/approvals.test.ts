@@ -336,6 +336,15 @@ describe("2026-07-28: input_required, then the program runs again with what it d
         { allowInputRequired: true },
       ) as Promise<ToolResult>;
 
+    // A retry that carries no answer is asked the same question again; nothing runs.
+    const unanswered = (await client.callTool(
+      { name: "execute_code", arguments: args, requestState: first.requestState } as Parameters<
+        Client["callTool"]
+      >[0],
+      { allowInputRequired: true },
+    )) as unknown as { resultType: string; requestState: string };
+    expect([unanswered.resultType, unanswered.requestState]).toEqual(["input_required", first.requestState]);
+
     const [version, id, mac = ""] = first.requestState.split(".");
     const flipped = `${version}.${id}.${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}`;
     const tampered = await retry(flipped);
