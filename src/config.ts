@@ -43,6 +43,12 @@ export interface DownstreamSettings {
   toolPolicy: string;
   /** `MAX_SERVERS_PER_USER`: servers a session may hold, loaded and saved counted together. */
   maxServersPerUser: number;
+  /**
+   * `APPROVAL_REQUIRED`, unparsed: `server.tool` / `server.*` patterns whose calls need the
+   * person's approval besides tools marked destructive (src/approvals/approval-rule.ts parses it;
+   * `/health` names a malformed value, src/settings-check.ts).
+   */
+  approvalRequired: string;
 }
 
 /** A separate local process that runs the programs (development only; see docs/security.md). */
@@ -179,6 +185,7 @@ function parse(env: RawEnv): Settings {
       allowedHosts: text(env, "DOWNSTREAM_ALLOWED_HOSTS"),
       toolPolicy: text(env, "DOWNSTREAM_TOOL_POLICY"),
       maxServersPerUser: positiveInteger(env, "MAX_SERVERS_PER_USER", 20),
+      approvalRequired: text(env, "APPROVAL_REQUIRED"),
     },
     encryptionKey: text(env, "ENCRYPTION_KEY") || undefined,
     sandboxRuntime: readSandboxRuntime(env),

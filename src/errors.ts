@@ -52,6 +52,15 @@ export const ERROR_CODES = [
   "skill_not_found",
   /** A skill's code, or its types, did not pass the type check; nothing was saved. */
   "type_check_failed",
+  // Approvals (src/approvals/).
+  /** The call needs the person's approval first; the message carries the link or says how they are asked. */
+  "approval_required",
+  /** The person declined (or cancelled) the call; it did not run. */
+  "approval_declined",
+  /** A program resumed after an approval made a different call than it had made before; nothing ran twice. */
+  "replay_mismatch",
+  /** A retried execute_code's requestState is not one this session issued, was altered, or was used. */
+  "invalid_request_state",
   // A bug.
   "internal_error",
 ] as const;

@@ -6,6 +6,7 @@
  */
 import { ALLOWED_HOSTS_VAR, parseAllowedHosts } from "./downstream/allowed-hosts";
 import { parseToolPolicy, TOOL_POLICY_VAR } from "./downstream/tool-policy";
+import { APPROVAL_VAR, parseApprovalRequired } from "./approvals/approval-rule";
 
 /** The whole-number limits of the policy; an unset one takes its default (docs/deployment.md). */
 const COUNTS = ["MAX_SERVERS_PER_USER", "EXECUTIONS_PER_MINUTE", "MAX_CONCURRENT_EXECUTIONS_PER_USER"];
@@ -21,6 +22,8 @@ export function settingsProblem(env: object): string | null {
   if (!hosts.ok) return `${ALLOWED_HOSTS_VAR} is not valid: ${hosts.reason} (see docs/deployment.md).`;
   const tools = parseToolPolicy(setting(env, TOOL_POLICY_VAR));
   if (!tools.ok) return `${TOOL_POLICY_VAR} is not valid: ${tools.reason} (see docs/deployment.md).`;
+  const approvals = parseApprovalRequired(setting(env, APPROVAL_VAR));
+  if (!approvals.ok) return `${APPROVAL_VAR} is not valid: ${approvals.reason} (see docs/deployment.md).`;
   for (const name of COUNTS) {
     const value = setting(env, name);
     if (value !== "" && !/^[1-9][0-9]{0,14}$/.test(value)) {

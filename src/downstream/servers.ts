@@ -31,7 +31,7 @@ import { InferredTypes } from "./inferred-types";
 import { listSavedServers } from "../store/saved-servers";
 import { authorizationFetch, checkServerUrl, outboundFetch, secretBindings } from "./outbound-policy";
 import { ServerRecords, type ServerRecord } from "./server-records";
-import { callTool, type ToolCallTarget } from "./tool-call";
+import { callTool, type ApprovalHook, type ToolCallTarget } from "./tool-call";
 import { toolRefusal, toolRulesFor, withholdingRule, type ToolRule } from "./tool-policy";
 
 /** How long a link is given again before a new one is made (links live `AUTHORIZATION_TTL_MS`). */
@@ -341,8 +341,12 @@ export class DownstreamServers implements ToolCallTarget {
     return this.#pool.connection(name);
   }
 
-  call(request: ToolCallRequest): Promise<ToolCallResult> {
+  call(request: ToolCallRequest & { approve?: ApprovalHook }): Promise<ToolCallResult> {
     return callTool(this, request);
+  }
+
+  serverUrl(name: string): string | undefined {
+    return this.#records.get(name)?.url;
   }
 
   /**

@@ -9,7 +9,7 @@
 import type { GeneratedApi, GeneratedTool } from "../apigen/declarations";
 import { closeMatches } from "../apigen/search";
 import { UnauthorizedError } from "@modelcontextprotocol/client";
-import { asGatewayError, errorInfo, type ErrorCode, type GatewayError } from "../errors";
+import { asGatewayError, errorInfo, type ErrorCode, type ErrorInfo, type GatewayError } from "../errors";
 import type { ToolCallRequest, ToolCallResult } from "../sandbox/execution-host";
 import type { DownstreamConnection } from "./connection";
 import { describeAuthorizationFailure, isSdkTimeout } from "./failures";
@@ -27,13 +27,31 @@ export interface ToolCallTarget {
   observe(server: string, tool: string, value: unknown): void;
   /** Why the operator's policy withholds the tool a program asked for, or undefined; must not throw. */
   withheldTool?(server: string, tool: string): string | undefined;
+  /** The URL the server is connected at (what an approval is bound to). */
+  serverUrl?(server: string): string | undefined;
 }
+
+/** A call about to be sent downstream, as an approval sees it (src/approvals/). */
+export interface ApprovalCall {
+  server: string;
+  url: string;
+  /** The tool's MCP name. */
+  tool: string;
+  annotations: { destructiveHint?: boolean; readOnlyHint?: boolean } | undefined;
+  args: Record<string, unknown>;
+}
+
+/** Decides, just before the call is sent, whether it may go: undefined lets it through. */
+export type ApprovalHook = (call: ApprovalCall) => Promise<ErrorInfo | undefined>;
 
 function quoted(names: string[]): string {
   return names.map((name) => `"${name}"`).join(", ");
 }
 
-export async function callTool(target: ToolCallTarget, request: ToolCallRequest): Promise<ToolCallResult> {
+export async function callTool(
+  target: ToolCallTarget,
+  request: ToolCallRequest & { approve?: ApprovalHook },
+): Promise<ToolCallResult> {
   const { server, tool: wanted } = request;
   const fail = (code: ErrorCode, message: string, tool = wanted): ToolCallResult => ({
     ok: false,
@@ -79,6 +97,17 @@ export async function callTool(target: ToolCallTarget, request: ToolCallRequest)
   }
   const connection = target.connection(server);
   if (!connection) return fail("unreachable", `${server} is not connected`, tool.name);
+  if (request.approve) {
+    // The last step before the call: everything above refuses without asking anyone.
+    const refused = await request.approve({
+      server,
+      url: target.serverUrl?.(server) ?? "",
+      tool: tool.name,
+      annotations: connection.tools.find((definition) => definition.name === tool.name)?.annotations,
+      args: request.args,
+    });
+    if (refused) return { ok: false, tool: tool.name, error: refused };
+  }
   try {
     const result = await connection.callTool(tool.name, request.args, request.timeoutMs);
     if (result.isError) {

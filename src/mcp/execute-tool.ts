@@ -4,12 +4,15 @@
  * it in a fresh sandbox, audits it, and answers with the report, which becomes the answer
  * (`execution-answer.ts`: tool calls summarised unless the caller asks for all of them). Refused
  * by the user's rate limits, it answers `rate_limited` with the seconds to wait, which the HTTP
- * response also carries as `Retry-After` where it can.
+ * response also carries as `Retry-After` where it can. A call that needs the person's approval is
+ * asked as the client allows (`approval-prompt.ts`): a 2026-07-28 client gets `input_required`
+ * and its retry resumes the paused execution.
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { GatewayError, unwrap } from "../errors";
-import type { AuditedReport } from "../sandbox/report";
+import type { ExecutionAnswerReport } from "../session/session-object";
+import { approvalMode, askForApproval, resumeOf, WorkerApprover } from "./approval-prompt";
 import { compact } from "./compact-schema";
 import { executionAnswer, renderExecutionAnswer, TOOL_CALL_DETAILS } from "./execution-answer";
 import { sessionArgument } from "./session-tools";
@@ -42,7 +45,7 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
         }),
       ),
     },
-    ({ code, timeout_ms, allowed_tools, tool_calls, check, session }) =>
+    ({ code, timeout_ms, allowed_tools, tool_calls, check, session }, ctx) =>
       guarded(async () => {
         if (code.length > limits.maxCodeChars) {
           throw new GatewayError(
@@ -57,18 +60,26 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
           );
         }
         const { key, stub } = sessionOf(context, session);
-        const outcome = await stub.execute(key, {
-          code,
-          timeoutMs: timeout_ms ?? limits.timeoutMs,
-          allowedTools: allowed_tools ?? null,
-          check: check ?? true,
-        });
+        const mode = approvalMode(ctx, server);
+        const resume = mode === "pause" ? resumeOf(ctx) : undefined;
+        const outcome = await stub.execute(
+          key,
+          {
+            code,
+            timeoutMs: timeout_ms ?? limits.timeoutMs,
+            allowedTools: allowed_tools ?? null,
+            check: check ?? true,
+            approvals: { mode, ...(resume ? { resume } : {}) },
+          },
+          mode === "ask" ? new WorkerApprover(ctx) : undefined,
+        );
         if (!outcome.ok && outcome.error.code === "rate_limited") {
           const seconds = Number(outcome.error.details?.retry_after_seconds);
           if (Number.isInteger(seconds) && seconds > 0) context.response.retryAfterSeconds = seconds;
         }
-        // RPC types cannot express the report's `result: unknown`; the object returns an AuditedReport.
-        const report = unwrap(outcome) as unknown as AuditedReport;
+        // RPC types cannot express the report's `result: unknown`; the object returns an ExecutionAnswerReport.
+        const report = unwrap(outcome) as unknown as ExecutionAnswerReport;
+        if (report.approval) return askForApproval(report.approval);
         const detail = tool_calls ?? "summary";
         const answer = executionAnswer(report, detail);
         return structuredResult(answer, renderExecutionAnswer(answer, detail), !answer.ok);

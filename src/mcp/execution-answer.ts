@@ -5,7 +5,7 @@
  * `tool_calls: "full"` every recorded call is listed. The text content is a compact rendering of
  * the same information (the model reads it), not a second copy of the structured content.
  */
-import type { AuditedReport, ExecutionReport } from "../sandbox/report";
+import type { ExecutionReport } from "../sandbox/report";
 
 type ToolCallRecord = ExecutionReport["tool_calls"][number];
 
@@ -25,12 +25,15 @@ export interface ExecutionAnswer extends Record<string, unknown> {
   /** Calls beyond the 200 the report keeps: neither counted above nor listed. */
   tool_calls_omitted?: number;
   /** The audit's id of this execution (`save_skill { from_execution }` takes it). */
-  execution_id: string;
+  execution_id?: string;
 }
 
 const callName = (call: ToolCallRecord): string => `${call.server}.${call.tool}`;
 
-export function executionAnswer(report: AuditedReport, detail: ToolCallDetail): ExecutionAnswer {
+export function executionAnswer(
+  report: ExecutionReport & { execution_id?: string },
+  detail: ToolCallDetail,
+): ExecutionAnswer {
   const counts: Record<string, number> = {};
   for (const call of report.tool_calls) counts[callName(call)] = (counts[callName(call)] ?? 0) + 1;
   return {
@@ -45,7 +48,7 @@ export function executionAnswer(report: AuditedReport, detail: ToolCallDetail): 
       ({ args_chars: _size, ...call }) => call,
     ),
     ...(report.tool_calls_omitted ? { tool_calls_omitted: report.tool_calls_omitted } : {}),
-    execution_id: report.execution_id,
+    ...(report.execution_id ? { execution_id: report.execution_id } : {}),
   };
 }
 

@@ -20,14 +20,23 @@ import {
   type ServerStatus,
 } from "../downstream/servers";
 import { GatewayError, settled, type Outcome } from "../errors";
-import { CallLedger, ExecutionHost, type SessionPort } from "../sandbox/execution-host";
+import { CallLedger, ExecutionHost } from "../sandbox/execution-host";
+import {
+  ApprovalPort,
+  type ApprovalMode,
+  type Approver,
+  type Decision,
+  type PortBase,
+  type Resume,
+} from "../approvals/approval-port";
+import { PausedExecutions, type PendingApproval } from "../approvals/paused-executions";
 import {
   MAX_STATE_KEY_CHARS,
   MAX_STATE_OPERATIONS,
   MAX_STATE_VALUE_CHARS,
   runExecution,
 } from "../sandbox/executor";
-import type { AuditedReport, ExecutionError, ExecutionReport } from "../sandbox/report";
+import type { ExecutionError, ExecutionReport } from "../sandbox/report";
 import type { ServerRecord } from "../downstream/server-records";
 import { remoteRuntime } from "../sandbox/remote-runtime";
 import { loaderRuntime, type SandboxRuntime } from "../sandbox/runtime";
@@ -67,7 +76,22 @@ export interface ExecuteRequest {
   allowedTools: string[] | null;
   /** Type-check the program before it runs (`execute_code` asks for it unless told `check: false`). */
   check?: boolean;
+  /** How calls that need approval are asked (src/approvals/); `link` when absent. */
+  approvals?: ExecutionApprovals;
 }
+
+export interface ExecutionApprovals {
+  mode: ApprovalMode;
+  /** A retry after `input_required`: the state it echoes and the person's answer (null: none yet). */
+  resume?: { requestState: string; decision: Decision | null };
+}
+
+/** An execution's report; `approval` when it paused for the person (2026-07-28). */
+export type ExecutionAnswerReport = ExecutionReport & {
+  approval?: PendingApproval;
+  /** The audit row's id, when the program ran (a retry that only asks again runs nothing). */
+  execution_id?: string;
+};
 
 interface SessionRow extends Record<string, SqlStorageValue> {
   user_id: string;
@@ -92,6 +116,7 @@ export class SessionObject extends DurableObject<Env> {
   readonly #servers: DownstreamServers;
   readonly #state: SessionState;
   readonly #audit: AuditOutbox;
+  readonly #paused: PausedExecutions;
   #slots: ExecutionSlots | undefined;
   #runtime: SandboxRuntime | undefined;
   #checker: ProgramChecker | undefined;
@@ -124,6 +149,7 @@ export class SessionObject extends DurableObject<Env> {
     });
     this.#state = new SessionState(this.#sql);
     this.#audit = new AuditOutbox(this.#sql);
+    this.#paused = new PausedExecutions(this.#sql);
     this.#createTables();
   }
 
@@ -135,6 +161,7 @@ export class SessionObject extends DurableObject<Env> {
     this.#servers.createTables();
     this.#state.createTable();
     this.#audit.createTable();
+    this.#paused.createTables();
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS session (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       user_id TEXT NOT NULL,
@@ -199,11 +226,20 @@ export class SessionObject extends DurableObject<Env> {
 
   // ---- Executions ---------------------------------------------------------------------------
 
-  execute(key: SessionKey, request: ExecuteRequest): Promise<Outcome<AuditedReport>> {
-    return settled(() => this.#execute(key, request));
+  /** `approver`: the Worker's, for `ask` mode (a stub over Workers RPC). */
+  execute(
+    key: SessionKey,
+    request: ExecuteRequest,
+    approver?: Approver,
+  ): Promise<Outcome<ExecutionAnswerReport>> {
+    return settled(() => this.#execute(key, request, approver));
   }
 
-  async #execute(key: SessionKey, request: ExecuteRequest): Promise<AuditedReport> {
+  async #execute(
+    key: SessionKey,
+    request: ExecuteRequest,
+    approver?: Approver,
+  ): Promise<ExecutionAnswerReport> {
     const session = await this.#enter(key);
     const settings = this.#settings();
     const limits = settings.execution;
@@ -212,7 +248,7 @@ export class SessionObject extends DurableObject<Env> {
       // The user's limits, across all their sessions, are checked once the execution has a slot here.
       const release = await admitExecution(this.env, key.userId, limits, request.timeoutMs);
       try {
-        return await this.#run(key, session, request, settings);
+        return await this.#run(key, session, request, settings, approver);
       } finally {
         await release();
       }
@@ -224,14 +260,17 @@ export class SessionObject extends DurableObject<Env> {
     session: SessionInfo,
     request: ExecuteRequest,
     settings: Settings,
-  ): Promise<AuditedReport> {
+    approver?: Approver,
+  ): Promise<ExecutionAnswerReport> {
     const limits = settings.execution;
     const createdAt = Date.now();
     // Known before the audit row is written (after the response), so the answer can name it.
     const executionId = crypto.randomUUID();
     const ledger = new CallLedger();
+    const approvals = await this.#approvalPort(key, request, settings, ledger, approver);
+    if (!(approvals instanceof ApprovalPort)) return approvals;
     const host = new ExecutionHost(
-      this.#port(),
+      approvals,
       {
         allowedTools: request.allowedTools,
         maxToolCalls: limits.maxToolCalls,
@@ -265,7 +304,75 @@ export class SessionObject extends DurableObject<Env> {
       );
       await this.#scheduleAlarm();
     });
-    return { ...report, execution_id: executionId };
+    return { ...(await this.#pauseIfAsked(key, request, approvals, report)), execution_id: executionId };
+  }
+
+  /**
+   * The port the execution's host uses (src/approvals/approval-port.ts). A retry after
+   * `input_required` brings its paused execution's record, checked and (with an answer) used up;
+   * a retry without an answer gets the same question again, and nothing runs.
+   */
+  async #approvalPort(
+    key: SessionKey,
+    request: ExecuteRequest,
+    settings: Settings,
+    ledger: CallLedger,
+    approver: Approver | undefined,
+  ): Promise<ApprovalPort | ExecutionAnswerReport> {
+    const approvals = request.approvals ?? { mode: "link" };
+    let resume: Resume | undefined;
+    if (approvals.resume) {
+      const { requestState, decision } = approvals.resume;
+      const found = await this.#paused.read(key.userId, key.handle, requestState, decision !== null);
+      if (!found.ok) throw new GatewayError("invalid_request_state", found.reason);
+      if (found.paused.code !== request.code) {
+        throw new GatewayError(
+          "invalid_request_state",
+          "the retried call's code is not the code of the paused program; nothing was run",
+        );
+      }
+      if (decision === null) return waitingReport({ requestState, question: found.paused.question });
+      resume = { journal: found.paused.journal, decision };
+    }
+    return new ApprovalPort(this.#portBase(), {
+      mode: approvals.mode,
+      rule: settings.downstream.approvalRequired,
+      userId: key.userId,
+      origin: key.origin,
+      db: this.env.DB,
+      approver,
+      resume,
+      deadline: () => ledger.deadline,
+    });
+  }
+
+  /** The report, or, when the execution stopped for an approval, the question with its paused execution kept. */
+  async #pauseIfAsked(
+    key: SessionKey,
+    request: ExecuteRequest,
+    port: ApprovalPort,
+    report: ExecutionReport,
+  ): Promise<ExecutionAnswerReport> {
+    const pause = await port.finish();
+    if (!pause) return report;
+    const requestState = await this.#paused.save(key.userId, key.handle, {
+      code: request.code,
+      timeoutMs: request.timeoutMs,
+      allowedTools: request.allowedTools,
+      check: request.check ?? true,
+      question: pause.question,
+      journal: pause.journal,
+    });
+    if (requestState) return { ...report, approval: { requestState, question: pause.question } };
+    return {
+      ...report,
+      ok: false,
+      result: null,
+      error: {
+        name: "ApprovalError",
+        message: `${pause.question.server}.${pause.question.tool} needs the person's approval, but what the program did before it is too large to keep while they answer; it did not run. Do that work in an earlier execution (results in state), then run the call`,
+      },
+    };
   }
 
   #programChecker(): ProgramChecker {
@@ -297,9 +404,9 @@ export class SessionObject extends DurableObject<Env> {
     return this.#runtime;
   }
 
-  #port(): SessionPort {
+  #portBase(): PortBase {
     return {
-      callTool: (request) => this.#servers.call(request),
+      call: (request, approve) => this.#servers.call(approve ? { ...request, approve } : request),
       stateGet: (key) => this.#state.get(key),
       stateSet: (key, json) => this.#state.set(key, json),
       stateDelete: (key) => this.#state.delete(key),
@@ -508,4 +615,17 @@ export class SessionObject extends DurableObject<Env> {
     this.#lastUsedAt = 0;
     this.#createTables();
   }
+}
+
+/** The answer to a retry that carries no answer yet: the same question again; nothing ran. */
+function waitingReport(approval: PendingApproval): ExecutionAnswerReport {
+  return {
+    ok: false,
+    result: null,
+    logs: [],
+    error: { name: "ApprovalRequired", message: "waiting for the person's approval" },
+    duration_ms: 0,
+    tool_calls: [],
+    approval,
+  };
 }

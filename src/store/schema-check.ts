@@ -18,6 +18,7 @@ export const REQUIRED_TABLES = [
   "browser_sessions",
   "server_loads",
   "skills",
+  "approvals",
 ] as const;
 
 const MISSING_SCHEMA = /no such (table|column)/i;

@@ -301,7 +301,7 @@ return { names: graph.entities.map((e) => e.name), times };`,
       status: 503,
       body: {
         ok: false,
-        error: `The database lacks the tables users, executions, saved_servers, downstream_grants, downstream_authorizations, browser_sessions, server_loads, skills: its migrations have not been applied. ${fix}`,
+        error: `The database lacks the tables users, executions, saved_servers, downstream_grants, downstream_authorizations, browser_sessions, server_loads, skills, approvals: its migrations have not been applied. ${fix}`,
       },
     });
     const options = {

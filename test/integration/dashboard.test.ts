@@ -173,7 +173,7 @@ describe("/dashboard", () => {
       name: "shapes2",
       url: inject("shapesUrl"),
     });
-    expect(connected.html).toContain("shapes2: connected with 9 tools, saved.");
+    expect(connected.html).toContain("shapes2: connected with 11 tools, saved.");
     const forgotten = await alice.browser.submit(`${ORIGIN}/dashboard/servers/forget`, {
       csrf,
       name: "shapes2",

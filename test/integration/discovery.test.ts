@@ -105,17 +105,19 @@ describe("load_mcp_server and list_mcp_servers", () => {
       "declared_sum",
       "nested",
       "always_fails",
+      "drop_crate",
+      "stamp_crate",
     ];
     expect(loaded.structuredContent).toEqual({
       name: "shapes",
       status: "connected",
-      tool_count: 9,
+      tool_count: 11,
       saved: false,
       tools: names,
     });
-    expect(text(loaded)).toBe(`loaded shapes (mcp.shapes): 9 tools: ${names.join(", ")}`);
+    expect(text(loaded)).toBe(`loaded shapes (mcp.shapes): 11 tools: ${names.join(", ")}`);
     const listed = await call("list_mcp_servers", { session });
-    expect(text(listed)).toBe(`shapes: connected, 9 tools; ${url}`);
+    expect(text(listed)).toBe(`shapes: connected, 11 tools; ${url}`);
     const unloaded = await call("unload_mcp_server", { name: "shapes", session });
     expect(text(unloaded)).toBe("shapes: unloaded");
     expect(text(await call("list_mcp_servers", { session }))).toBe(
@@ -186,7 +188,7 @@ describe("search_tools", () => {
     const none = await call("search_tools", { query: "quantum teleport", session });
     expect(none.isError).toBeUndefined();
     expect(text(none)).toBe(
-      'no tool matches "quantum teleport". Loaded: shapes (9 tools: lookup_item, greet, stock_level, anything, by_id, picture, declared_sum, nested, … 1 more). Try other words, or get_mcp_schema for a server\'s tools',
+      'no tool matches "quantum teleport". Loaded: shapes (11 tools: lookup_item, greet, stock_level, anything, by_id, picture, declared_sum, nested, … 3 more). Try other words, or get_mcp_schema for a server\'s tools',
     );
     expect(none.structuredContent).toBeUndefined();
   });

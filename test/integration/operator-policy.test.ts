@@ -93,7 +93,7 @@ async function execute(session: string, code: string): Promise<unknown> {
   return (result.structuredContent as { result: unknown }).result;
 }
 
-const SHAPES_TOOL_COUNT = 9;
+const SHAPES_TOOL_COUNT = 11;
 
 /** The shapes server's configuration under `name`, as `load_mcp_server` hands it to the session. */
 const shapesConfig = (name: string) => ({ name, url: shapesUrl, transport: "auto" as const, headers: {} });

@@ -56,7 +56,7 @@ describe("/health", () => {
 describe("a database without its tables", () => {
   it("the migrated test database has every required table", async () => {
     expect(await missingTables(env.DB)).toEqual([]);
-    expect(REQUIRED_TABLES).toHaveLength(8);
+    expect(REQUIRED_TABLES).toHaveLength(9);
   });
 
   it("recognises D1's own error for a missing table or column, and nothing else", async () => {

@@ -4,7 +4,9 @@
  * of result real servers do: JSON as text without an `outputSchema` (with an optional and a
  * nullable field depending on the argument), plain text, structured content without a schema,
  * results of a different kind on every call, objects keyed by data, an image, deep nesting with
- * awkward keys, a declared `outputSchema`, and an error.
+ * awkward keys, a declared `outputSchema`, and an error. Two tools with effects count their calls
+ * per id, which `GET /calls` answers (the approval tests check that a call ran exactly once):
+ * `drop_crate`, annotated `destructiveHint: true`, and `stamp_crate`, with no annotations.
  */
 import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -65,7 +67,27 @@ export const SHAPES_TOOLS = [
     description: "Fails with a message.",
     inputSchema: object(),
   },
+  {
+    name: "drop_crate",
+    description: "Removes a crate for good.",
+    inputSchema: object({ id: { type: "string" } }, ["id"]),
+    annotations: { destructiveHint: true },
+  },
+  {
+    name: "stamp_crate",
+    description: "Stamps a crate.",
+    inputSchema: object({ id: { type: "string" } }, ["id"]),
+  },
 ];
+
+/** Calls of the tools with effects, by `tool:id` (served at `GET /calls`). */
+const effects = new Map<string, number>();
+
+function effect(tool: string, id: string) {
+  const times = (effects.get(`${tool}:${id}`) ?? 0) + 1;
+  effects.set(`${tool}:${id}`, times);
+  return text({ id, times });
+}
 
 const text = (value: unknown) => ({
   content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value) }],
@@ -121,6 +143,9 @@ function call(name: string, args: Record<string, unknown>) {
         ],
       };
     }
+    case "drop_crate":
+    case "stamp_crate":
+      return effect(name, String(args.id));
     case "always_fails":
       return { ...text("the shapes server failed on purpose: quota of 0 calls exceeded"), isError: true };
     default:
@@ -147,7 +172,14 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 /** Starts the server on a free loopback port; its MCP endpoint is `url`. */
 export async function startShapesServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const http: HttpServer = createServer(async (req, res) => {
-    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/mcp") {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === "/calls") {
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify(Object.fromEntries(effects)));
+      return;
+    }
+    if (path !== "/mcp") {
       res.writeHead(404).end();
       return;
     }
