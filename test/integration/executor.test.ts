@@ -333,6 +333,7 @@ describe("the program cannot switch off its limits", () => {
     // The program made every object a thenable, so its own return value resolves to "hijacked"
     // (JavaScript's rules); the report itself, a string, is untouched.
     expect(report).toEqual({
+      execution_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       ok: true,
       result: "hijacked",
       logs: [{ level: "log", message: 'still {"logged":true}' }],

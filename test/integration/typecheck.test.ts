@@ -50,7 +50,12 @@ async function execute(
   extra: Record<string, unknown> = {},
 ): Promise<{ answer: Answer; result: ToolResult }> {
   const result = await call("execute_code", { code, session, ...extra });
-  return { answer: result.structuredContent as unknown as Answer, result };
+  // Every answer names its execution; the rest is asserted exactly.
+  const { execution_id: id, ...answer } = result.structuredContent as unknown as Answer & {
+    execution_id: string;
+  };
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  return { answer, result };
 }
 
 const withoutDurations = (value: string) => value.replace(/\d+ ms/g, "N ms");
