@@ -17,3 +17,6 @@ CREATE TABLE approvals (
   expires_at INTEGER NOT NULL
 );
 CREATE INDEX approvals_by_call ON approvals (user_id, server_url, tool, args_sha256, status);
+-- The cleanup of expired rows and the count of a user's waiting links.
+CREATE INDEX approvals_by_expiry ON approvals (expires_at);
+CREATE INDEX approvals_pending_by_user ON approvals (user_id, status, expires_at);

@@ -24,7 +24,12 @@
 import { errorInfo, GatewayError, type ErrorInfo } from "../errors";
 import type { ApprovalCall, ApprovalHook } from "../downstream/tool-call";
 import type { SessionPort, ToolCallRequest, ToolCallResult } from "../sandbox/execution-host";
-import { APPROVAL_LINK_MS, createApproval, takeAnswer } from "../store/approvals";
+import {
+  APPROVAL_LINK_MS,
+  createApproval,
+  MAX_PENDING_APPROVALS_PER_USER,
+  takeAnswer,
+} from "../store/approvals";
 import { approvalReason } from "./approval-rule";
 
 export type ApprovalMode = "pause" | "ask" | "link";
@@ -35,6 +40,8 @@ export type AskAnswer = Decision | "unavailable";
 /** What the person is asked about. */
 export interface ApprovalQuestion {
   server: string;
+  /** The host the call goes to (the server's name is the model's choice; the host is not). */
+  host: string;
   tool: string;
   /** The arguments' JSON, cut to `QUESTION_ARGS_CHARS`. */
   arguments: string;
@@ -56,6 +63,8 @@ export type JournalEntry =
       result?: ToolCallResult;
       /** The call the person is being asked about. */
       awaiting?: true;
+      /** What was asked about: the URL and MCP tool name the replayed call must still resolve to. */
+      asked?: { url: string; tool: string };
       /** Admitted before the pause but stopped by it: it did not run, and runs on the replay. */
       skipped?: true;
     }
@@ -103,6 +112,26 @@ export const QUESTION_ARGS_CHARS = 1_000;
 
 function shortArgs(json: string): string {
   return json.length > QUESTION_ARGS_CHARS ? `${json.slice(0, QUESTION_ARGS_CHARS)}…` : json;
+}
+
+/**
+ * The arguments as the person reads them: characters that do not show, or that reorder or hide
+ * what follows (controls, bidi and zero-width marks, line and paragraph separators, unusual
+ * spaces), written as `\uXXXX`.
+ */
+export function visibleArgs(json: string): string {
+  return json.replace(
+    /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/gu,
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url.slice(0, 200);
+  }
 }
 
 function describe(entry: JournalEntry): string {
@@ -172,7 +201,13 @@ export class ApprovalPort implements SessionPort {
         };
         return entry.result;
       }
-      approve = undefined;
+      // Only to the server and tool asked about: a name loaded anew meanwhile, pointing elsewhere,
+      // or a tool list that changed, is asked about again.
+      const asked = recorded.asked;
+      approve = (call) =>
+        asked && call.url === asked.url && call.tool === asked.tool
+          ? Promise.resolve(undefined)
+          : this.#gate(call, entry, args);
     }
     const pending = this.#base.call(request, approve);
     this.#inFlight.add(pending);
@@ -277,10 +312,18 @@ export class ApprovalPort implements SessionPort {
     const reason = approvalReason(this.#options.rule, call);
     if (!reason) return undefined;
     const what = `${call.server}.${call.tool}`;
+    // The person approves what they read: arguments too long to show whole are not asked about.
+    if (args.length > QUESTION_ARGS_CHARS) {
+      return {
+        code: "approval_required",
+        message: `${what} needs the person's approval (${reason}), but its arguments are ${args.length} characters, more than the ${QUESTION_ARGS_CHARS} they can be shown; it did not run. Call it with shorter arguments`,
+      };
+    }
     const question: ApprovalQuestion = {
       server: call.server,
+      host: hostOf(call.url),
       tool: call.tool,
-      arguments: shortArgs(args),
+      arguments: visibleArgs(shortArgs(args)),
       reason,
     };
     const { mode, approver } = this.#options;
@@ -291,6 +334,7 @@ export class ApprovalPort implements SessionPort {
         return this.#halt;
       }
       entry.awaiting = true;
+      entry.asked = { url: call.url, tool: call.tool };
       this.#pause = question;
       this.#halt = {
         code: "approval_required",
@@ -350,7 +394,14 @@ export class ApprovalPort implements SessionPort {
     const answer = await takeAnswer(db, key);
     if (answer === "approved") return undefined;
     if (answer === "declined") return declinedError(what, "declined", " on the approval page");
-    const link = `${origin}/approvals/${await createApproval(db, key)}`;
+    const id = await createApproval(db, key);
+    if (id === null) {
+      return {
+        code: "approval_required",
+        message: `${what} needs the person's approval (${reason}), and ${MAX_PENDING_APPROVALS_PER_USER} approval links already wait for their answer; it did not run. Ask the person to answer those first`,
+      };
+    }
+    const link = `${origin}/approvals/${id}`;
     return {
       code: "approval_required",
       message: `${what} needs the person's approval (${reason}) and this client cannot ask them: they approve or decline it at ${link} (within ${APPROVAL_LINK_MS / 60_000} minutes); once approved, the same call runs in your next execution. It did not run`,

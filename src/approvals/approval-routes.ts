@@ -6,6 +6,7 @@
  * answer is a POST carrying the anti-forgery token derived from the browser's session cookie, as
  * the dashboard's forms do. Answering twice, after expiry, or as another user changes nothing.
  */
+import { visibleArgs } from "./approval-port";
 import { Hono, type Context } from "hono";
 import { decideAccess } from "../auth/access";
 import { browserSessionCsrf, browserSessionUser } from "../auth/browser-session";
@@ -53,7 +54,7 @@ async function loggedInUser(c: Context<ApprovalEnv>): Promise<string | null> {
 function details(approval: StoredApproval): string {
   return `<dl><dt>Server</dt><dd><code>${escapeHtml(approval.server)}</code> (${escapeHtml(approval.serverUrl)})</dd>
 <dt>Tool</dt><dd><code>${escapeHtml(approval.tool)}</code></dd>
-<dt>Arguments</dt><dd><pre>${escapeHtml(approval.argsPreview)}</pre></dd></dl>`;
+<dt>Arguments</dt><dd><pre>${escapeHtml(visibleArgs(approval.argsPreview))}</pre></dd></dl>`;
 }
 
 function statusText(approval: StoredApproval, now: number): string {

@@ -69,11 +69,20 @@ export interface ApprovalSubject {
   annotations?: { destructiveHint?: boolean; readOnlyHint?: boolean } | undefined;
 }
 
-function hostOf(url: string): string {
+/**
+ * The spellings of the URL's host a pattern may name: lower case, without a trailing dot (the URL
+ * parser keeps `api.github.com.`, which reaches the same host), alone and with its port (the
+ * default one when the URL names none), as the other operator settings read hosts.
+ */
+function hostsOf(url: string): string[] {
   try {
-    return new URL(url).host;
+    const parsed = new URL(url);
+    const host = parsed.hostname.toLowerCase().replace(/\.$/, "");
+    const port =
+      parsed.port || (parsed.protocol === "https:" ? "443" : parsed.protocol === "http:" ? "80" : "");
+    return port ? [host, `${host}:${port}`] : [host];
   } catch {
-    return "";
+    return [];
   }
 }
 
@@ -88,11 +97,12 @@ export function approvalReason(raw: string, subject: ApprovalSubject): string | 
   }
   const parsed = parseApprovalRequired(raw);
   if (!parsed.ok) return `${APPROVAL_VAR} is not valid (${parsed.reason}), so every call is asked`;
-  const host = hostOf(subject.url);
+  const hosts = hostsOf(subject.url);
   const listed = parsed.patterns.find(
     (pattern) =>
       globMatches(pattern.tool, subject.tool) &&
-      (globMatches(pattern.server, subject.server) || (host !== "" && globMatches(pattern.server, host))),
+      (globMatches(pattern.server, subject.server) ||
+        hosts.some((host) => globMatches(pattern.server.toLowerCase(), host))),
   );
   return listed ? `${APPROVAL_VAR} lists ${listed.server}.${listed.tool}` : undefined;
 }

@@ -12,8 +12,10 @@ import type { ApprovalQuestion, JournalEntry } from "./approval-port";
 
 /** How long a paused execution waits for the person's answer. */
 export const PAUSE_MS = 10 * 60_000;
-/** The record a paused execution may keep (SQLite values in a Durable Object are at most 2 MB). */
-export const MAX_JOURNAL_CHARS = 1_500_000;
+/** The record a paused execution may keep, in bytes (SQLite values in a Durable Object are at most 2 MB). */
+export const MAX_JOURNAL_BYTES = 1_500_000;
+/** Paused executions a session keeps at once (the oldest goes first). */
+const MAX_PAUSED_PER_SESSION = 5;
 
 /** What execute_code answers for a paused execution: the question and the state to echo. */
 export interface PendingApproval {
@@ -71,9 +73,16 @@ export class PausedExecutions {
     now = Date.now(),
   ): Promise<string | undefined> {
     const body = JSON.stringify(paused);
-    if (body.length > MAX_JOURNAL_CHARS) return undefined;
+    // In bytes: a row of SQLite in a Durable Object holds at most 2 MB, and text is UTF-8.
+    if (new TextEncoder().encode(body).byteLength > MAX_JOURNAL_BYTES) return undefined;
     const id = randomBase64Url(32);
     this.#sql.exec("DELETE FROM paused_executions WHERE expires_at <= ?", now);
+    // The oldest pauses give way: a session keeps a few waiting at once, not one per execution.
+    this.#sql.exec(
+      `DELETE FROM paused_executions WHERE id IN (
+         SELECT id FROM paused_executions ORDER BY expires_at DESC LIMIT -1 OFFSET ?)`,
+      MAX_PAUSED_PER_SESSION - 1,
+    );
     this.#sql.exec(
       "INSERT INTO paused_executions (id, user_id, body, expires_at) VALUES (?, ?, ?, ?)",
       id,

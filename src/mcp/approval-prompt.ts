@@ -61,7 +61,7 @@ export function approvalMode(ctx: ServerContext, server: McpServer): ApprovalMod
 
 /** The message the person reads. */
 export function approvalMessage(question: ApprovalQuestion): string {
-  return `Approve mcp.${question.server}.${question.tool}(${question.arguments})? The program wants to run it; ${question.reason}. Nothing of it runs until you answer.`;
+  return `Approve mcp.${question.server}.${question.tool}(${question.arguments}) on ${question.host}? The program wants to run it; ${question.reason}. Nothing of it runs until you answer.`;
 }
 
 /** The retry after `input_required`: the state it echoes and the person's answer (null: none). */

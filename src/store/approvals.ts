@@ -55,12 +55,25 @@ export function argsPreview(argsJson: string): string {
     : argsJson;
 }
 
-/** Records a call waiting for the person; returns the link's id (256 random bits). */
+/** Links waiting for one person's answer at once: a program cannot fill the shared database. */
+export const MAX_PENDING_APPROVALS_PER_USER = 20;
+
+/**
+ * Records a call waiting for the person; returns the link's id (256 random bits), or null when
+ * `MAX_PENDING_APPROVALS_PER_USER` links already wait.
+ */
 export async function createApproval(
   db: D1Database,
   call: ApprovalCallKey,
   now = Date.now(),
-): Promise<string> {
+): Promise<string | null> {
+  const waiting = await db
+    .prepare(
+      "SELECT COUNT(*) AS n FROM approvals WHERE user_id = ? AND status = 'pending' AND expires_at > ?",
+    )
+    .bind(call.userId, now)
+    .first<{ n: number }>();
+  if ((waiting?.n ?? 0) >= MAX_PENDING_APPROVALS_PER_USER) return null;
   const id = randomBase64Url(32);
   await db.batch([
     db

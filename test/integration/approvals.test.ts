@@ -35,6 +35,7 @@ import { approve, gateway, logIn, OIDC_VARS, ORIGIN, signInAs, startLogin } from
 
 const VARS = OIDC_VARS;
 const shapesUrl = inject("shapesUrl");
+const shapesHost = new URL(shapesUrl).host;
 const CALLS_URL = new URL("/calls", shapesUrl).href;
 
 interface Person {
@@ -148,6 +149,19 @@ describe("the rule", () => {
       "APPROVAL_REQUIRED lists api.github.com.*",
     );
     expect(approvalReason("other.*, gh.create_*", subject)).toBeUndefined();
+    // Other spellings of the same host: a trailing dot, upper case, the default port.
+    for (const url of [
+      "https://api.github.com./mcp",
+      "https://API.GitHub.com/mcp",
+      "https://api.github.com:443/mcp",
+    ]) {
+      expect(approvalReason("api.github.com.delete_*", { ...subject, server: "x", url }), url).toBe(
+        "APPROVAL_REQUIRED lists api.github.com.delete_*",
+      );
+    }
+    expect(approvalReason("API.GitHub.com:443.delete_*", { ...subject, server: "x" })).toBe(
+      "APPROVAL_REQUIRED lists API.GitHub.com:443.delete_*",
+    );
   });
 
   it("names a malformed APPROVAL_REQUIRED on /health's check, and then asks for every call", () => {
@@ -186,8 +200,7 @@ describe("2026-07-28: input_required, then the program runs again with what it d
     expect(asked).toEqual([
       {
         mode: "form",
-        message:
-          'Approve mcp.shapes.drop_crate({"id":"r1"})? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.',
+        message: `Approve mcp.shapes.drop_crate({"id":"r1"}) on ${shapesHost}? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.`,
         requestedSchema: {
           type: "object",
           properties: {
@@ -206,6 +219,35 @@ describe("2026-07-28: input_required, then the program runs again with what it d
     await client.close();
   });
 
+  it("asks again when the name asked about points elsewhere by the time the call runs", async () => {
+    const asked: ElicitParams[] = [];
+    const elsewhere = `${shapesUrl}?moved=1`;
+    let client: Client | undefined;
+    client = await clientOf(alice, "2026-07-28", async (params) => {
+      asked.push(params);
+      if (asked.length === 1 && client) {
+        // While the person is asked, the same name is loaded again with another URL.
+        await client.callTool({ name: "unload_mcp_server", arguments: { name: "shapes" } });
+        const moved = await client.callTool({
+          name: "load_mcp_server",
+          arguments: { name: "shapes", url: elsewhere },
+        });
+        expect(moved.isError, JSON.stringify(moved)).toBeUndefined();
+      }
+      return { action: "accept", content: { approve: true } };
+    });
+    try {
+      const result = await run(client, `return await mcp.shapes.drop_crate({ id: "moved" })`);
+      expect(answer(result)).toMatchObject({ ok: true, result: { id: "moved", times: 1 } });
+      // Asked again: what was approved was the call to the first URL.
+      expect(asked).toHaveLength(2);
+    } finally {
+      await client.callTool({ name: "unload_mcp_server", arguments: { name: "shapes" } });
+      await client.callTool({ name: "load_mcp_server", arguments: { name: "shapes", url: shapesUrl } });
+      await client.close();
+    }
+  });
+
   it("asks once per call that needs approval, one round each", async () => {
     const asked: string[] = [];
     const client = await clientOf(alice, "2026-07-28", (params) => {
@@ -220,8 +262,8 @@ describe("2026-07-28: input_required, then the program runs again with what it d
     );
     expect(answer(result)).toMatchObject({ ok: true, result: [1, 1] });
     expect(asked).toEqual([
-      'Approve mcp.shapes.drop_crate({"id":"r2-a"})? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.',
-      'Approve mcp.shapes.drop_crate({"id":"r2-b"})? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.',
+      `Approve mcp.shapes.drop_crate({"id":"r2-a"}) on ${shapesHost}? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.`,
+      `Approve mcp.shapes.drop_crate({"id":"r2-b"}) on ${shapesHost}? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.`,
     ]);
     const counted = await calls();
     expect([counted["drop_crate:r2-a"], counted["drop_crate:r2-b"]]).toEqual([1, 1]);
@@ -274,7 +316,7 @@ describe("2026-07-28: input_required, then the program runs again with what it d
         message: "shapes.stamp_crate was declined by the person; it did not run",
       });
       expect(asked).toEqual([
-        'Approve mcp.shapes.stamp_crate({"id":"r4"})? The program wants to run it; APPROVAL_REQUIRED lists shapes.stamp_crate. Nothing of it runs until you answer.',
+        `Approve mcp.shapes.stamp_crate({"id":"r4"}) on ${shapesHost}? The program wants to run it; APPROVAL_REQUIRED lists shapes.stamp_crate. Nothing of it runs until you answer.`,
       ]);
       expect((await calls())["stamp_crate:r4"]).toBeUndefined();
       await client.close();
@@ -458,6 +500,7 @@ describe("2025-11-25: asking while the request is held open", () => {
     expect(approver.asked).toEqual([
       {
         server: "shapes",
+        host: shapesHost,
         tool: "drop_crate",
         arguments: `{"id":"h1-${reply}"}`,
         reason: "the tool is marked destructive",
@@ -505,6 +548,23 @@ describe("no elicitation: the link", () => {
     expect(link, thrown.message).toBeDefined();
     return link ?? "";
   }
+
+  it("does not ask about arguments too long to show whole, and shows invisible characters escaped", async () => {
+    const client = await clientOf(alice, "2026-07-28");
+    const long = "x".repeat(1_200);
+    const result = await run(client, CATCH(`mcp.shapes.drop_crate({ id: "${long}" })`));
+    expect(answer(result).result).toMatchObject({
+      name: "McpToolError",
+      code: "approval_required",
+      message:
+        "shapes.drop_crate needs the person's approval (the tool is marked destructive), but its arguments are 1209 characters, more than the 1000 they can be shown; it did not run. Call it with shorter arguments",
+    });
+    expect((await calls())[`drop_crate:${long}`]).toBeUndefined();
+    const link = await linkFor(client, "l0\u202e\u200b");
+    const page = await alice.browser.visit(link);
+    expect(page.html).toContain("<pre>{&quot;id&quot;:&quot;l0\\u202e\\u200b&quot;}</pre>");
+    await client.close();
+  });
 
   it("fails at once with a link; approved on the page by its user, the same call runs once", async () => {
     const client = await clientOf(alice, "2026-07-28");
