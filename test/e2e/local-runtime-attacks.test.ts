@@ -48,7 +48,8 @@ async function execute(client: Client, code: string, timeoutMs: number, session?
   const started = performance.now();
   const result = await client.callTool({
     name: "execute_code",
-    arguments: { code, timeout_ms: timeoutMs, ...(session ? { session } : {}) },
+    // Unchecked: the runtime is under test, not the type check (which runs in the gateway).
+    arguments: { code, timeout_ms: timeoutMs, check: false, ...(session ? { session } : {}) },
   });
   return { report: structured<Report>(result), ms: Math.round(performance.now() - started) };
 }
