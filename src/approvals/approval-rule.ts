@@ -16,6 +16,7 @@
  * model cannot rename its way around writes the host (`api.github.com.delete_*`).
  */
 import { globMatches } from "../downstream/tool-policy";
+import { memoByText } from "../memo-by-text";
 
 export const APPROVAL_VAR = "APPROVAL_REQUIRED";
 
@@ -29,18 +30,6 @@ export type ApprovalParse =
 
 const SERVER = /^[A-Za-z0-9_\-.:*]{1,253}$/;
 const TOOL = /^[A-Za-z0-9_\-/*]{1,128}$/;
-
-const cache = new Map<string, ApprovalParse>();
-
-/** Parses `APPROVAL_REQUIRED`; the refusal names the entry by position. */
-export function parseApprovalRequired(raw: string): ApprovalParse {
-  const cached = cache.get(raw);
-  if (cached) return cached;
-  const parsed = parse(raw);
-  if (cache.size > 16) cache.clear();
-  cache.set(raw, parsed);
-  return parsed;
-}
 
 function parse(raw: string): ApprovalParse {
   const patterns: ApprovalPattern[] = [];
@@ -106,3 +95,6 @@ export function approvalReason(raw: string, subject: ApprovalSubject): string | 
   );
   return listed ? `${APPROVAL_VAR} lists ${listed.server}.${listed.tool}` : undefined;
 }
+
+/** Parses `APPROVAL_REQUIRED`; the refusal names the entry by position. */
+export const parseApprovalRequired: (raw: string) => ApprovalParse = memoByText(parse);

@@ -16,6 +16,7 @@
  * - Without a port, a host matches only the URL scheme's default port (443 for https).
  */
 import { matches, parseHost, type HostPattern } from "./secret-bindings";
+import { memoByText } from "../memo-by-text";
 
 export const ALLOWED_HOSTS_VAR = "DOWNSTREAM_ALLOWED_HOSTS";
 
@@ -29,18 +30,6 @@ export type HostVerdict = { ok: true } | { ok: false; code: "policy_refused"; re
 /** A pattern as the operator wrote it, normalised (lower case, IPv6 in RFC 5952 form). */
 export function describeHostPattern(pattern: HostPattern): string {
   return `${pattern.wildcard ? "*." : ""}${pattern.host}${pattern.port === null ? "" : `:${pattern.port}`}`;
-}
-
-const cache = new Map<string, AllowedHostsParse>();
-
-/** Parses `DOWNSTREAM_ALLOWED_HOSTS`; a malformed entry is named by position. */
-export function parseAllowedHosts(raw: string): AllowedHostsParse {
-  const cached = cache.get(raw);
-  if (cached) return cached;
-  const parsed = parse(raw);
-  if (cache.size > 16) cache.clear();
-  cache.set(raw, parsed);
-  return parsed;
 }
 
 function parse(raw: string): AllowedHostsParse {
@@ -68,3 +57,6 @@ export function checkAllowedHost(hosts: AllowedHosts, url: URL): HostVerdict {
     reason: `${url.host} is not allowed by ${ALLOWED_HOSTS_VAR} (${hosts.text})`,
   };
 }
+
+/** Parses `DOWNSTREAM_ALLOWED_HOSTS`; a malformed entry is named by position. */
+export const parseAllowedHosts: (raw: string) => AllowedHostsParse = memoByText(parse);

@@ -24,6 +24,7 @@
 import { GatewayError } from "../errors";
 import { describeHostPattern } from "./allowed-hosts";
 import { matches, parseHost, type HostPattern } from "./secret-bindings";
+import { memoByText } from "../memo-by-text";
 
 export const TOOL_POLICY_VAR = "DOWNSTREAM_TOOL_POLICY";
 
@@ -39,18 +40,6 @@ export type ToolPolicyParse = { ok: true; rules: readonly ToolRule[] } | { ok: f
 
 const ENTRY = /^(.+?)\s*:\s*(allow|deny)(?:\s+(.*))?$/s;
 const TOOL_PATTERN = /^[A-Za-z0-9_\-./*]{1,128}$/;
-
-const cache = new Map<string, ToolPolicyParse>();
-
-/** Parses `DOWNSTREAM_TOOL_POLICY`; the refusal names the entry by position and host. */
-export function parseToolPolicy(raw: string): ToolPolicyParse {
-  const cached = cache.get(raw);
-  if (cached) return cached;
-  const parsed = parse(raw);
-  if (cache.size > 16) cache.clear();
-  cache.set(raw, parsed);
-  return parsed;
-}
 
 function parse(raw: string): ToolPolicyParse {
   const rules: ToolRule[] = [];
@@ -146,3 +135,6 @@ export function withholdingRule(rules: readonly ToolRule[], name: string): ToolR
 export function toolRefusal(server: string, tool: string, rule: ToolRule): string {
   return `${server}.${tool} is not allowed by ${TOOL_POLICY_VAR} (${rule.text})`;
 }
+
+/** Parses `DOWNSTREAM_TOOL_POLICY`; the refusal names the entry by position and host. */
+export const parseToolPolicy: (raw: string) => ToolPolicyParse = memoByText(parse);
