@@ -1,7 +1,8 @@
 /**
  * @module Worker entry: the OAuth provider in front of everything, `/mcp` as its protected API,
  * the daily audit retention (cron), and the classes the runtime needs exported (the session
- * Durable Object, the demo server, the login throttle, the per-user execution limiter).
+ * Durable Object, the demo server, the login throttle, the per-user execution limiter, the
+ * per-user client mailbox).
  *
  * The protected resource is `<origin>/mcp` of the origin being served (or `PUBLIC_URL` when set),
  * so tokens are audience-bound to this deployment and the 401 challenge points at its metadata,
@@ -19,6 +20,7 @@ export { SessionObject } from "./session/session-object";
 export { DemoMcpServer } from "./demo/demo-server";
 export { LoginThrottle } from "./auth/login-throttle";
 export { UserLimiter } from "./session/user-limiter";
+export { ClientMailbox } from "./mcp/client-mailbox";
 
 const SCOPES = ["mcp"];
 const ACCESS_TOKEN_TTL_SECONDS = 3600;

@@ -5,12 +5,11 @@
  * - A 2026-07-28 client that declares form elicitation: the execution pauses at the call, and
  *   `execute_code` answers `input_required` with a form (approve: yes/no) and the paused
  *   execution's `requestState`; the retry carries the answer (`inputResponses.approval`).
- * - A 2025-11-25 client whose capabilities this server knows to include elicitation: the session
- *   calls back the `WorkerApprover` (an `RpcTarget` passed with the execution), which sends
- *   `elicitation/create` while the request is open. The stateless 2025-11-25 lane of
- *   `createMcpHandler` neither knows the client's capabilities (its `initialize` was another
- *   request) nor can send a request to the client, so there every client gets the link, and an
- *   `elicitation/create` that fails anyway falls back to it (`unavailable`).
+ * - A 2025-11-25 request in a session whose client declared form elicitation at `initialize`
+ *   (legacy-lane.ts): the session calls back the `WorkerApprover` (an `RpcTarget` passed with the
+ *   execution), which sends `elicitation/create` while the request is open. A session the mailbox
+ *   does not know as one that can be asked, or an `elicitation/create` that fails, falls back to
+ *   the link (`unavailable`).
  * - Every other client: the link (`link`).
  */
 import { RpcTarget } from "cloudflare:workers";
@@ -20,11 +19,11 @@ import {
   inputResponse,
   type ClientCapabilities,
   type InputRequiredResult,
-  type McpServer,
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { ApprovalMode, ApprovalQuestion, AskAnswer, Decision } from "../approvals/approval-port";
 import type { PendingApproval } from "../approvals/paused-executions";
+import { declaresFormElicitation, type AskableSession } from "./legacy-lane";
 
 /** The key of the question in `inputRequests` and, on the retry, `inputResponses`. */
 export const APPROVAL_INPUT = "approval";
@@ -42,21 +41,15 @@ export const APPROVAL_SCHEMA = {
   required: ["approve"],
 };
 
-function canAskInForm(capabilities: ClientCapabilities | undefined): boolean {
-  const elicitation = capabilities?.elicitation;
-  // A client that declares elicitation without modes supports the form (MCP's default).
-  return elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined);
-}
-
 /** How this request's client can be asked. */
-export function approvalMode(ctx: ServerContext, server: McpServer): ApprovalMode {
+export function approvalMode(ctx: ServerContext, askable: AskableSession | undefined): ApprovalMode {
   const envelope: Record<string, unknown> | undefined = ctx.mcpReq.envelope;
   if (envelope !== undefined) {
-    return canAskInForm(envelope[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined)
+    return declaresFormElicitation(envelope[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined)
       ? "pause"
       : "link";
   }
-  return canAskInForm(server.server.getClientCapabilities()) ? "ask" : "link";
+  return askable ? "ask" : "link";
 }
 
 /** The message the person reads. */
@@ -94,19 +87,29 @@ export function askForApproval(approval: PendingApproval): InputRequiredResult {
 /** The approver the session calls back during the execution (`ask` mode). */
 export class WorkerApprover extends RpcTarget {
   readonly #ctx: ServerContext;
+  readonly #askable: AskableSession;
+  readonly #timeoutMs: number;
 
-  constructor(ctx: ServerContext) {
+  /** `timeoutMs`: the longest an answer is waited for (the session bounds it by the deadline). */
+  constructor(ctx: ServerContext, askable: AskableSession, timeoutMs: number) {
     super();
     this.#ctx = ctx;
+    this.#askable = askable;
+    this.#timeoutMs = timeoutMs;
   }
 
   async ask(question: ApprovalQuestion): Promise<AskAnswer> {
     try {
-      const result = await this.#ctx.mcpReq.elicitInput({
-        mode: "form",
-        message: approvalMessage(question),
-        requestedSchema: APPROVAL_SCHEMA,
-      });
+      if (!(await this.#askable.canAsk())) return "unavailable";
+      // Sent as a plain request: this request's server never saw the session's `initialize`, so
+      // the SDK's capability check would refuse; the mailbox has just said the client declared it.
+      const result = await this.#ctx.mcpReq.send(
+        {
+          method: "elicitation/create",
+          params: { mode: "form", message: approvalMessage(question), requestedSchema: APPROVAL_SCHEMA },
+        },
+        { timeout: this.#timeoutMs },
+      );
       if (result.action === "accept") return result.content?.["approve"] === true ? "approved" : "declined";
       return result.action === "decline" ? "declined" : "cancelled";
     } catch {

@@ -60,7 +60,7 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
           );
         }
         const { key, stub } = sessionOf(context, session);
-        const mode = approvalMode(ctx, server);
+        const mode = approvalMode(ctx, context.askable);
         const resume = mode === "pause" ? resumeOf(ctx) : undefined;
         const outcome = await stub.execute(
           key,
@@ -71,7 +71,9 @@ export function registerExecuteTool(server: McpServer, context: ToolContext): vo
             check: check ?? true,
             approvals: { mode, ...(resume ? { resume } : {}) },
           },
-          mode === "ask" ? new WorkerApprover(ctx) : undefined,
+          mode === "ask" && context.askable
+            ? new WorkerApprover(ctx, context.askable, limits.timeoutMaxMs)
+            : undefined,
         );
         if (!outcome.ok && outcome.error.code === "rate_limited") {
           const seconds = Number(outcome.error.details?.retry_after_seconds);

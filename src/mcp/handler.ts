@@ -1,8 +1,9 @@
 /**
  * @module `/mcp`: the OAuth provider's API handler. It checks the grant's props and that its user
- * may still enter (`ALLOWED_USERS`, the provider in use), refuses JSON-RPC
- * batches, then serves both protocol eras (2026-07-28 stateless, 2025-11-25 initialize) through
- * `createMcpHandler`.
+ * may still enter (`ALLOWED_USERS`, the provider in use), the route, Host and Origin (http-guard.ts),
+ * refuses JSON-RPC batches, then serves the 2026-07-28 era through `createMcpHandler` and the
+ * 2025-11-25 era (`initialize`, and requests without the per-request envelope) through its own lane
+ * (legacy-lane.ts), which can ask the client for an approval while a call is open.
  *
  * A rate-limited `execute_code` stays an HTTP 200 whose tool result says `rate_limited` and when
  * to retry: the MCP SDK clients (v1 and v2) turn any other status into a transport error and drop
@@ -10,16 +11,23 @@
  * 2026-07-28), the response also carries `Retry-After`; an SSE answer (2025-11-25) has sent its
  * headers before the tool has run.
  */
+import { isLegacyRequest } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import { refuseStaleGrant } from "../auth/access";
 import { grantPropsSchema } from "../auth/grant";
 import { readSettings } from "../config";
 import { refuseBatch } from "./batch-guard";
+import { refusal, withCors } from "./http-guard";
+import { serveLegacy } from "./legacy-lane";
 import { allowedOriginHostnames } from "./origin";
 import { createGatewayServer } from "./server";
 import type { ResponseHints } from "./tool-context";
 
 export const MCP_ROUTE = "/mcp";
+/** A question to the client stays open at most the longest execution plus this. */
+const QUESTION_GRACE_MS = 10_000;
+
+const onerror = (error: Error) => console.error("mcp handler error", error);
 
 /** The response with `Retry-After` when a tool asked for one before the response was made. */
 function withRetryAfter(response: Response, hints: ResponseHints): Response {
@@ -42,15 +50,28 @@ export const mcpApiHandler = {
     // not when the token expires.
     const stale = refuseStaleGrant(env, parsed.data);
     if (stale) return stale;
+    const refused = refusal(request, env, MCP_ROUTE);
+    if (refused) return refused;
     const batch = await refuseBatch(request);
     if (batch) return batch;
     const settings = readSettings(env);
     const origin = new URL(settings.publicUrl || request.url).origin;
     const context = { env, ctx, user: parsed.data, settings, origin, response: {} as ResponseHints };
+    if (await isLegacyRequest(request)) {
+      return withCors(
+        await serveLegacy(request, {
+          env,
+          userId: parsed.data.userId,
+          server: (askable) => createGatewayServer({ ...context, askable }),
+          questionTtlMs: settings.execution.timeoutMaxMs + QUESTION_GRACE_MS,
+          onerror,
+        }),
+      );
+    }
     const handler = createMcpHandler(() => createGatewayServer(context), {
       route: MCP_ROUTE,
       allowedOriginHostnames: allowedOriginHostnames(request, env),
-      onerror: (error) => console.error("mcp handler error", error),
+      onerror,
     });
     return withRetryAfter(await handler(request, env, ctx), context.response);
   },

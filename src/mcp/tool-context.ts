@@ -4,6 +4,7 @@
 import type { GrantProps } from "../auth/grant";
 import type { Settings } from "../config";
 import { sessionFor } from "../session/session-stub";
+import type { AskableSession } from "./legacy-lane";
 
 export interface ToolContext {
   env: Env;
@@ -14,6 +15,8 @@ export interface ToolContext {
   origin: string;
   /** What a tool tells the HTTP response of its request (`Retry-After` when rate limited). */
   response: ResponseHints;
+  /** A 2025-11-25 request that names a session whose client may be asked (legacy-lane.ts). */
+  askable?: AskableSession | undefined;
 }
 
 export interface ResponseHints {

@@ -6,20 +6,18 @@
  * provider, so that the approval page is used by real browser sessions.
  *
  * - 2026-07-28 with form elicitation: `input_required`, then the retry replays the program.
- * - 2025-11-25: the stateless lane cannot send `elicitation/create`, so the client gets the link;
- *   the held-open asking (`ask` mode) is driven through the session object with an approver stub.
+ * - 2025-11-25 with form elicitation: `elicitation/create` on the open call's stream; the answer,
+ *   posted separately, reaches the waiting call through the user's mailbox.
  * - No elicitation: the link, the page, and the call running once afterwards.
  */
-import { RpcTarget } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import type { Client } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { approvalReason, parseApprovalRequired } from "../../src/approvals/approval-rule";
-import type { ApprovalQuestion, AskAnswer } from "../../src/approvals/approval-port";
 import { readSettings } from "../../src/config";
+import { APPROVAL_SCHEMA } from "../../src/mcp/approval-prompt";
 import { sha256Hex } from "../../src/random";
-import { unwrap } from "../../src/errors";
 import type { SessionObject } from "../../src/session/session-object";
 import { sessionStub } from "../../src/session/session-stub";
 import { settingsProblem } from "../../src/settings-check";
@@ -71,14 +69,14 @@ const workerFetch = (input: string | URL | Request, init?: RequestInit) => {
 async function clientOf(
   who: Person,
   era: Era,
-  onElicit?: (params: ElicitParams) => Promise<ElicitReply> | ElicitReply,
+  onElicit?: (params: ElicitParams, requestId: string) => Promise<ElicitReply> | ElicitReply,
 ): Promise<Client> {
   const client = onElicit
     ? newClient(era, "approving-client", { elicitation: { form: {} } })
     : newClient(era, "plain-client");
   if (onElicit) {
-    client.setRequestHandler("elicitation/create", async (request) =>
-      onElicit(request.params as ElicitParams),
+    client.setRequestHandler("elicitation/create", async (request, ctx) =>
+      onElicit(request.params as ElicitParams, String(ctx.mcpReq.id)),
     );
   }
   return connectClient({ url: `${ORIGIN}/mcp`, token: who.token, era, fetch: workerFetch, client });
@@ -103,8 +101,6 @@ async function applyVars(userId: string, vars: Record<string, string>): Promise<
 
 const CATCH = (call: string) =>
   `try { return await ${call}; } catch (error) { return { name: error.name, code: error.code, message: error.message }; }`;
-
-const heldOpenKey = () => ({ userId: alice.userId, handle: "default", idleTtlMs: 3_600_000, origin: ORIGIN });
 
 const csrfOf = (html: string) => /name="csrf" value="([0-9a-f]{64})"/.exec(html)?.[1] ?? "";
 
@@ -444,33 +440,38 @@ describe("2026-07-28: input_required, then the program runs again with what it d
   });
 });
 
-/** An approver as the Worker passes one to the session object (`ask` mode). */
-class TestApprover extends RpcTarget {
-  readonly asked: ApprovalQuestion[] = [];
-  constructor(readonly reply: () => Promise<AskAnswer>) {
-    super();
-  }
-  async ask(question: ApprovalQuestion): Promise<AskAnswer> {
-    this.asked.push(question);
-    return this.reply();
-  }
+const question = (id: string) =>
+  `Approve mcp.shapes.drop_crate({"id":"${id}"}) on ${shapesHost}? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.`;
+
+/** A JSON-RPC answer to a question, posted as a client posts it, with `who`'s token. */
+async function postAnswer(who: Person, sessionId: string, id: string): Promise<Response> {
+  return workerFetch(`${ORIGIN}/mcp`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${who.token}`,
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      "Mcp-Session-Id": sessionId,
+      "MCP-Protocol-Version": "2025-11-25",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id, result: { action: "accept", content: { approve: true } } }),
+  });
 }
 
-/** An execution in `ask` mode, the approver passed as the Worker passes its own. */
-const executeAsking = async (code: string, approver: TestApprover, timeoutMs = 10_000): Promise<Answer> =>
-  unwrap(
-    await sessionStub(env, alice.userId, "default").execute(
-      heldOpenKey(),
-      { code, timeoutMs, allowedTools: null, check: false, approvals: { mode: "ask" } },
-      approver,
-    ),
-  ) as unknown as Answer;
+const sessionIdOf = (client: Client): string | undefined =>
+  (client.transport as { sessionId?: string } | undefined)?.sessionId;
 
-describe("2025-11-25: asking while the request is held open", () => {
+describe("2025-11-25: elicitation/create while the call is open", () => {
   it.each([
-    ["approved", { ok: true, result: { id: "h1-approved", times: 1 } }, 1],
     [
-      "declined",
+      "approves",
+      { action: "accept", content: { approve: true } },
+      { ok: true, result: { id: "h1-approves", times: 1 } },
+      1,
+    ],
+    [
+      "says no in the form",
+      { action: "accept", content: { approve: false } },
       {
         ok: true,
         result: {
@@ -482,7 +483,21 @@ describe("2025-11-25: asking while the request is held open", () => {
       undefined,
     ],
     [
-      "cancelled",
+      "declines",
+      { action: "decline" },
+      {
+        ok: true,
+        result: {
+          name: "McpToolError",
+          code: "approval_declined",
+          message: "shapes.drop_crate was declined by the person; it did not run",
+        },
+      },
+      undefined,
+    ],
+    [
+      "cancels",
+      { action: "cancel" },
       {
         ok: true,
         result: {
@@ -493,46 +508,108 @@ describe("2025-11-25: asking while the request is held open", () => {
       },
       undefined,
     ],
-  ] as const)("%s: the answer decides, within the call", async (reply, expected, times) => {
-    const approver = new TestApprover(async () => reply);
-    const report = await executeAsking(CATCH(`mcp.shapes.drop_crate({ id: "h1-${reply}" })`), approver);
-    expect(report).toMatchObject(expected);
-    expect(approver.asked).toEqual([
-      {
-        server: "shapes",
-        host: shapesHost,
-        tool: "drop_crate",
-        arguments: `{"id":"h1-${reply}"}`,
-        reason: "the tool is marked destructive",
-      },
-    ]);
-    expect((await calls())[`drop_crate:h1-${reply}`]).toBe(times);
+  ] as const)("the person %s: the answer decides, within the call", async (what, reply, expected, times) => {
+    const id = `h1-${what.replaceAll(" ", "-")}`;
+    const asked: ElicitParams[] = [];
+    const client = await clientOf(alice, "2025-11-25", (params) => {
+      asked.push(params);
+      return reply;
+    });
+    expect(sessionIdOf(client)).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const result = await run(client, CATCH(`mcp.shapes.drop_crate({ id: "${id}" })`));
+    expect(answer(result)).toMatchObject(expected);
+    expect(asked).toEqual([{ mode: "form", message: question(id), requestedSchema: APPROVAL_SCHEMA }]);
+    expect((await calls())[`drop_crate:${id}`]).toBe(times);
+    await client.close();
   });
 
   it("ends with the usual TimeoutError when nobody answers before the deadline; a late yes runs nothing", async () => {
-    const approver = new TestApprover(
-      () => new Promise((resolve) => setTimeout(() => resolve("approved"), 3_000)),
-    );
-    const report = await executeAsking(`return await mcp.shapes.drop_crate({ id: "h2" });`, approver, 1_000);
-    expect(report.error).toEqual({
+    const client = await clientOf(alice, "2025-11-25", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      return { action: "accept", content: { approve: true } };
+    });
+    const result = await run(client, `return await mcp.shapes.drop_crate({ id: "h2" });`, {
+      timeout_ms: 1_000,
+    });
+    expect(answer(result).error).toEqual({
       name: "TimeoutError",
       message: "Execution exceeded its 1000 ms deadline and was stopped",
     });
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect((await calls())["drop_crate:h2"]).toBeUndefined();
+    await client.close();
   });
 
-  it("gives a real 2025-11-25 client the link: the stateless lane cannot send elicitation/create", async () => {
-    const asked: string[] = [];
-    const client = await clientOf(alice, "2025-11-25", (params) => {
-      asked.push(params.message);
+  it("takes the answer only from the person asked, and only once", async () => {
+    const refusals: { who: string; status: number; message: string }[] = [];
+    let questionId = "";
+    let aliceSession = "";
+    const client = await clientOf(alice, "2025-11-25", async (params, requestId) => {
+      questionId = requestId;
+      // Another user posts an answer to it first, naming alice's session: refused.
+      const forged = await postAnswer(bob, aliceSession, requestId);
+      refusals.push({
+        who: "bob",
+        status: forged.status,
+        message: ((await forged.json()) as { error: { message: string } }).error.message,
+      });
+      expect(params.message).toBe(question("h3"));
       return { action: "accept", content: { approve: true } };
     });
+    aliceSession = sessionIdOf(client) ?? "";
     const result = await run(client, CATCH(`mcp.shapes.drop_crate({ id: "h3" })`));
-    expect(answer(result).result).toMatchObject({ name: "McpToolError", code: "approval_required" });
-    expect(asked).toEqual([]);
-    expect((await calls())["drop_crate:h3"]).toBeUndefined();
+    expect(answer(result)).toMatchObject({ ok: true, result: { id: "h3", times: 1 } });
+    expect(questionId).toMatch(/^mir-ask-[A-Za-z0-9_-]{32}$/);
+    // Answered again by alice herself, after the call: refused, and nothing runs twice.
+    const again = await postAnswer(alice, aliceSession, questionId);
+    refusals.push({
+      who: "alice",
+      status: again.status,
+      message: ((await again.json()) as { error: { message: string } }).error.message,
+    });
+    const refused =
+      "No question of yours waits for this answer: it was answered already, it ended, or it was never asked of you";
+    expect(refusals).toEqual([
+      { who: "bob", status: 404, message: refused },
+      { who: "alice", status: 404, message: refused },
+    ]);
+    expect((await calls())["drop_crate:h3"]).toBe(1);
     await client.close();
+  });
+
+  it("gives the link to a client that did not declare elicitation, and to a session it was not given", async () => {
+    const plain = await clientOf(alice, "2025-11-25");
+    expect(sessionIdOf(plain)).toBeUndefined();
+    const plainResult = await run(plain, CATCH(`mcp.shapes.drop_crate({ id: "h4" })`));
+    expect(answer(plainResult).result).toMatchObject({ name: "McpToolError", code: "approval_required" });
+
+    // Bob's client can be asked; alice naming bob's session id is not asked, she gets the link.
+    const bobsAsked: string[] = [];
+    const bobs = await clientOf(bob, "2025-11-25", (params) => {
+      bobsAsked.push(params.message);
+      return { action: "accept", content: { approve: true } };
+    });
+    const borrowed = sessionIdOf(bobs) ?? "";
+    const aliceWithBobsSession = await connectClient({
+      url: `${ORIGIN}/mcp`,
+      token: alice.token,
+      era: "2025-11-25",
+      fetch: (input, init) => {
+        const request = new Request(input, init);
+        request.headers.set("Mcp-Session-Id", borrowed);
+        return workerFetch(request);
+      },
+      client: newClient("2025-11-25", "borrowing-client", { elicitation: { form: {} } }),
+    });
+    aliceWithBobsSession.setRequestHandler("elicitation/create", () => {
+      throw new Error("alice's client must not be asked in bob's session");
+    });
+    const borrowedResult = await run(aliceWithBobsSession, CATCH(`mcp.shapes.drop_crate({ id: "h5" })`));
+    expect(answer(borrowedResult).result).toMatchObject({ name: "McpToolError", code: "approval_required" });
+    expect(bobsAsked).toEqual([]);
+    expect((await calls())["drop_crate:h4"]).toBeUndefined();
+    expect((await calls())["drop_crate:h5"]).toBeUndefined();
+    for (const client of [plain, bobs, aliceWithBobsSession]) await client.close();
   });
 });
 
