@@ -51,9 +51,10 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
-          // After the other projects, not beside them (vitest runs projects in parallel unless told):
-          // on a 2-core machine the workerd test pool starved the wrangler dev processes these
-          // tests start and restart, and the runtime restart took 20-60 s instead of about 5.
+          // A group of its own, so never beside the other projects (vitest runs projects in
+          // parallel unless told): on a 2-core machine the workerd test pool starved the wrangler
+          // dev processes these tests start and restart, and the native-work tests of
+          // sandbox-limits.test.ts timed out waiting for the runtime's restart.
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,

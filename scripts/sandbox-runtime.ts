@@ -84,6 +84,9 @@ async function answers(timeoutMs = HEALTH_TIMEOUT_MS): Promise<boolean> {
 
 async function start(): Promise<void> {
   const inspectorPort = await freePort();
+  // A restart that was under way when the supervisor was told to stop starts nothing: its
+  // process would outlive the supervisor (it is detached, in its own process group).
+  if (stopping) throw new Error("the supervisor is stopping");
   child = spawn(
     process.execPath,
     [
@@ -184,6 +187,9 @@ const control = createServer((request: IncomingMessage, response: ServerResponse
 async function stop(): Promise<void> {
   stopping = true;
   control.close();
+  await kill();
+  // A restart under way may have started a runtime after that kill: wait for it, kill again.
+  await restarting;
   await kill();
   rmSync(secretsDir, { recursive: true, force: true });
   process.exit(0);

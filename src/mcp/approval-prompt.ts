@@ -23,7 +23,7 @@ import {
 } from "@modelcontextprotocol/server";
 import type { ApprovalMode, ApprovalQuestion, AskAnswer, Decision } from "../approvals/approval-port";
 import type { PendingApproval } from "../approvals/paused-executions";
-import { declaresFormElicitation, type AskableSession } from "./legacy-lane";
+import { declaresFormElicitation, type AskableSession } from "./askable-session";
 
 /** The key of the question in `inputRequests` and, on the retry, `inputResponses`. */
 export const APPROVAL_INPUT = "approval";

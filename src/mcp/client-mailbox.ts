@@ -4,20 +4,21 @@
  *
  * Under 2025-11-25 the server sends `elicitation/create` on the open tool call's event stream, and
  * the client answers with a separate POST, which any Worker isolate may receive. This object is
- * where the two meet: the lane that asked registers the request's id here and waits; the lane that
- * receives the answer (authenticated as the same user, so it reaches this same object) delivers it.
- * An answer with an id nobody of this user waits for, one given twice, or one sent by another user
- * (whose token leads to their own object) is refused.
+ * where the two meet: the lane that asked registers the request's id here, with the session it
+ * asked, and waits; the lane that receives the answer (authenticated as the same user, so it
+ * reaches this same object) delivers it. An answer with an id nobody of this user waits for, one
+ * given twice, one naming another session, or one sent by another user (whose token leads to
+ * their own object) is refused.
  *
  * It also keeps which of the user's MCP sessions declared form elicitation at `initialize` (the
- * lane gives such a client an `Mcp-Session-Id`; its later requests name it), for a day after their
- * last use, at most `MAX_SESSIONS` per user.
+ * lane gives such a client an `Mcp-Session-Id`; its later requests name it), for 30 days after
+ * they were issued or last asked, at most `MAX_SESSIONS` per user.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JSONRPCResponse } from "@modelcontextprotocol/server";
 
-/** A session that can be asked is remembered this long after it was last used. */
-export const SESSION_TTL_MS = 24 * 60 * 60_000;
+/** A session that can be asked is remembered this long after it was issued or last asked. */
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60_000;
 /** Sessions remembered per user (the oldest is forgotten first). */
 export const MAX_SESSIONS = 100;
 /** Questions a user's clients may have open at once. */
@@ -30,6 +31,8 @@ interface Waiting {
   promise: Promise<Reply>;
   settle: (reply: Reply) => void;
   settled: boolean;
+  /** The session asked: only its answer is taken. */
+  sessionId: string;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -64,7 +67,7 @@ export class ClientMailbox extends DurableObject<Env> {
     );
   }
 
-  /** Whether this user's session can be asked (and, when it can, it is kept a day longer). */
+  /** Whether this user's session can be asked (and, when it can, it is kept 30 days longer). */
   async canAsk(sessionId: string): Promise<boolean> {
     const now = Date.now();
     const row = this.#sql
@@ -89,13 +92,14 @@ export class ClientMailbox extends DurableObject<Env> {
    * when `MAX_WAITING` questions are already open (the asking side then does not ask). After
    * `ttlMs` the question is closed whatever happened.
    */
-  async expect(id: string, ttlMs: number): Promise<boolean> {
+  async expect(id: string, ttlMs: number, sessionId: string): Promise<boolean> {
     if (this.#waiting.has(id) || this.#waiting.size >= MAX_WAITING) return false;
     let resolve!: (reply: Reply) => void;
     const promise = new Promise<Reply>((settle) => (resolve = settle));
     const waiting: Waiting = {
       promise,
       settled: false,
+      sessionId,
       settle: (reply) => {
         if (waiting.settled) return;
         waiting.settled = true;
@@ -121,10 +125,10 @@ export class ClientMailbox extends DurableObject<Env> {
     this.#close(id, { ok: false, reason: "cancelled" });
   }
 
-  /** A client's answer: taken when this user has that question open, refused otherwise. */
-  async deliver(message: JSONRPCResponse): Promise<boolean> {
+  /** A client's answer: taken when this user has that question open in that session, refused otherwise. */
+  async deliver(message: JSONRPCResponse, sessionId: string | undefined): Promise<boolean> {
     const waiting = typeof message.id === "string" ? this.#waiting.get(message.id) : undefined;
-    if (!waiting || waiting.settled) return false;
+    if (!waiting || waiting.settled || waiting.sessionId !== sessionId) return false;
     waiting.settle({ ok: true, message });
     return true;
   }

@@ -2,46 +2,35 @@
  * @module The 2025-11-25 lane of `/mcp`. Each request is served by a fresh server over the SDK's
  * stateless Streamable HTTP transport, as `createMcpHandler`'s own legacy lane does, plus the one
  * thing that lane cannot do: ask the client something (`elicitation/create`, for an approval)
- * while a tool call is open.
+ * while a tool call is open (asking-transport.ts).
  *
  * - `initialize` from a client that declares form elicitation answers with an `Mcp-Session-Id`,
  *   which the user's mailbox (client-mailbox.ts) remembers as a session that can be asked. Other
- *   clients get no session id, as before.
- * - A request naming such a session may ask: the question goes out on the request's own event
- *   stream with an id that is unguessable (`mir-ask-…`) and registered in the user's mailbox
- *   first; the client's answer, a separate POST that any isolate may receive, is delivered to the
- *   mailbox, which hands it to the waiting request. An answer that nobody of this user waits for
- *   (answered already, ended, never asked, or asked of another user) is refused with 404.
- * - Any other server-to-client request fails at once (there is nobody to answer it), and
- *   `DELETE` with a session id forgets the session. `GET` (a standalone stream) is 405.
+ *   clients get no session id, as before; so does this one when the mailbox cannot be reached.
+ * - A request naming such a session may ask. The client's answer, a separate POST naming the same
+ *   session, is delivered to the mailbox, which hands it to the waiting request. An answer that
+ *   nobody of this user waits for in that session (answered already, ended, never asked, or asked
+ *   of another user or session) is refused with 404.
+ * - `DELETE` with a session id forgets the session. `GET` (a standalone stream) is 405.
  */
 import {
   DEFAULT_MAX_REQUEST_BODY_SIZE,
   isInitializeRequest,
   isJSONRPCRequest,
   isJSONRPCResponse,
+  isJsonContentType,
   readRequestBody,
-  WebStandardStreamableHTTPServerTransport,
-  type ClientCapabilities,
-  type JSONRPCErrorResponse,
-  type JSONRPCMessage,
   type McpServer,
   type RequestId,
 } from "@modelcontextprotocol/server";
 import { randomBase64Url } from "../random";
-import { mailboxOf, type Reply } from "./client-mailbox";
+import { declaresFormElicitation, type AskableSession } from "./askable-session";
+import { askingTransport, QUESTION_ID_PREFIX } from "./asking-transport";
+import { mailboxOf, type ClientMailbox } from "./client-mailbox";
 
-/** What a question's id starts with; the rest is 192 random bits. */
-export const QUESTION_ID_PREFIX = "mir-ask-";
 const SESSION_HEADER = "mcp-session-id";
 /** How a session id looks (what this lane issues); anything else is ignored. */
 const SESSION_ID = /^[A-Za-z0-9_-]{32}$/;
-
-/** A 2025-11-25 session whose client may be able to answer a question. */
-export interface AskableSession {
-  /** Whether its client declared form elicitation (asked of the mailbox, once a question comes up). */
-  canAsk(): Promise<boolean>;
-}
 
 export interface LegacyLaneOptions {
   env: Env;
@@ -56,12 +45,6 @@ export interface LegacyLaneOptions {
 const jsonRpcError = (status: number, code: number, message: string, id: RequestId | null = null) =>
   Response.json({ jsonrpc: "2.0", error: { code, message }, id }, { status });
 
-/** A client that declares elicitation without modes supports the form (MCP's default). */
-export function declaresFormElicitation(capabilities: ClientCapabilities | undefined): boolean {
-  const elicitation = capabilities?.elicitation;
-  return elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined);
-}
-
 /** The body, parsed; undefined when it is not JSON within the SDK's bound (the transport then answers). */
 async function parsedBody(request: Request): Promise<unknown> {
   const read = await readRequestBody(request.clone(), DEFAULT_MAX_REQUEST_BODY_SIZE);
@@ -73,88 +56,80 @@ async function parsedBody(request: Request): Promise<unknown> {
   }
 }
 
-function questionFailed(id: RequestId, why: string): JSONRPCErrorResponse {
-  return { jsonrpc: "2.0", id, error: { code: -32603, message: why } };
-}
-
-function replyTo(id: RequestId, reply: Reply): JSONRPCMessage {
-  if (reply.ok) return { ...reply.message, id };
-  return questionFailed(
-    id,
-    reply.reason === "timeout"
-      ? "The client did not answer in time"
-      : "The request ended before the client answered",
+/** A client's answer to a question: taken once, from the session asked, or refused. */
+async function takeAnswer(
+  request: Request,
+  body: unknown,
+  mailbox: DurableObjectStub<ClientMailbox>,
+  sessionId: string | undefined,
+): Promise<Response | undefined> {
+  if (!isJSONRPCResponse(body) || typeof body.id !== "string" || !body.id.startsWith(QUESTION_ID_PREFIX)) {
+    return undefined;
+  }
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    return jsonRpcError(415, -32000, "Unsupported Media Type: Content-Type must be application/json");
+  }
+  if (await mailbox.deliver(body, sessionId)) return new Response(null, { status: 202 });
+  return jsonRpcError(
+    404,
+    -32600,
+    "No question of yours waits for this answer in this session: it was answered already, it ended, or it was never asked of you",
   );
 }
 
+/** A session id for a client that declared form elicitation; none when the mailbox cannot keep it. */
+async function issueSession(
+  mailbox: DurableObjectStub<ClientMailbox>,
+  onerror: (error: Error) => void,
+): Promise<string | undefined> {
+  const sessionId = randomBase64Url(24);
+  try {
+    await mailbox.rememberSession(sessionId);
+    return sessionId;
+  } catch (error) {
+    onerror(new Error(`no askable session issued: ${String(error)}`));
+    return undefined;
+  }
+}
+
 export async function serveLegacy(request: Request, options: LegacyLaneOptions): Promise<Response> {
+  if (request.signal.aborted) return new Response(null, { status: 499 });
   const mailbox = mailboxOf(options.env, options.userId);
   const given = request.headers.get(SESSION_HEADER) ?? "";
   const sessionId = SESSION_ID.test(given) ? given : undefined;
   const method = request.method.toUpperCase();
-  if (method === "DELETE" && sessionId) {
-    await mailbox.forgetSession(sessionId);
-    return new Response(null, { status: 200 });
-  }
-  if (method !== "POST") return jsonRpcError(405, -32000, "Method not allowed.");
-
-  const body = await parsedBody(request);
-  if (isJSONRPCResponse(body) && typeof body.id === "string" && body.id.startsWith(QUESTION_ID_PREFIX)) {
-    if (await mailbox.deliver(body)) return new Response(null, { status: 202 });
-    return jsonRpcError(
-      404,
-      -32600,
-      "No question of yours waits for this answer: it was answered already, it ended, or it was never asked of you",
-    );
-  }
-
-  const askable: AskableSession | undefined = sessionId
-    ? { canAsk: () => mailbox.canAsk(sessionId) }
-    : undefined;
-  const server = options.server(askable);
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-  const open = new Set<string>();
-  const send = transport.send.bind(transport);
-  const answer = (message: JSONRPCMessage) => transport.onmessage?.(message);
-  transport.send = async (message, sendOptions) => {
-    if (!isJSONRPCRequest(message)) return send(message, sendOptions);
-    if (!askable || sendOptions?.relatedRequestId === undefined) {
-      answer(questionFailed(message.id, "This client cannot be asked anything here"));
-      return;
-    }
-    const id = `${QUESTION_ID_PREFIX}${randomBase64Url(24)}`;
-    if (!(await mailbox.expect(id, options.questionTtlMs))) {
-      answer(questionFailed(message.id, "Too many questions of this user are open"));
-      return;
-    }
-    open.add(id);
-    await send({ ...message, id }, sendOptions);
-    void mailbox.wait(id).then(
-      (reply) => {
-        open.delete(id);
-        answer(replyTo(message.id, reply));
-      },
-      (error: unknown) => {
-        open.delete(id);
-        answer(questionFailed(message.id, `The answer could not be received: ${String(error)}`));
-      },
-    );
-  };
-
+  let body: unknown;
+  let asking: ReturnType<typeof askingTransport> | undefined;
+  let server: McpServer | undefined;
   let closed: Promise<void> | undefined;
   const teardown = () =>
     (closed ??= (async () => {
-      await Promise.all([...open].map((id) => mailbox.cancel(id).catch(() => {})));
-      await Promise.all([transport.close().catch(() => {}), server.close().catch(() => {})]);
+      request.signal.removeEventListener("abort", teardown);
+      await asking?.close();
+      await Promise.all([asking?.transport.close().catch(() => {}), server?.close().catch(() => {})]);
     })());
   try {
-    await server.connect(transport);
-    const response = await transport.handleRequest(request, body === undefined ? {} : { parsedBody: body });
+    if (method === "DELETE" && sessionId) {
+      await mailbox.forgetSession(sessionId);
+      return new Response(null, { status: 200 });
+    }
+    if (method !== "POST") return jsonRpcError(405, -32000, "Method not allowed.");
+    body = await parsedBody(request);
+    const answered = await takeAnswer(request, body, mailbox, sessionId);
+    if (answered) return answered;
+
+    asking = askingTransport({ mailbox, sessionId, questionTtlMs: options.questionTtlMs });
+    server = options.server(sessionId ? { canAsk: () => mailbox.canAsk(sessionId) } : undefined);
+    await server.connect(asking.transport);
+    request.signal.addEventListener("abort", teardown, { once: true });
+    const response = await asking.transport.handleRequest(
+      request,
+      body === undefined ? {} : { parsedBody: body },
+    );
     const headers = new Headers(response.headers);
     if (isInitializeRequest(body) && response.ok && declaresFormElicitation(body.params.capabilities)) {
-      const issued = randomBase64Url(24);
-      await mailbox.rememberSession(issued);
-      headers.set(SESSION_HEADER, issued);
+      const issued = await issueSession(mailbox, options.onerror);
+      if (issued) headers.set(SESSION_HEADER, issued);
     }
     if (response.body === null || !response.headers.get("content-type")?.includes("text/event-stream")) {
       await teardown();
@@ -187,6 +162,6 @@ export async function serveLegacy(request: Request, options: LegacyLaneOptions):
   } catch (error) {
     await teardown();
     options.onerror(error instanceof Error ? error : new Error(String(error)));
-    return jsonRpcError(500, -32603, "Internal server error");
+    return jsonRpcError(500, -32603, "Internal server error", isJSONRPCRequest(body) ? body.id : null);
   }
 }

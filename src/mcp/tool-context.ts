@@ -4,7 +4,7 @@
 import type { GrantProps } from "../auth/grant";
 import type { Settings } from "../config";
 import { sessionFor } from "../session/session-stub";
-import type { AskableSession } from "./legacy-lane";
+import type { AskableSession } from "./askable-session";
 
 export interface ToolContext {
   env: Env;

@@ -444,12 +444,17 @@ const question = (id: string) =>
   `Approve mcp.shapes.drop_crate({"id":"${id}"}) on ${shapesHost}? The program wants to run it; the tool is marked destructive. Nothing of it runs until you answer.`;
 
 /** A JSON-RPC answer to a question, posted as a client posts it, with `who`'s token. */
-async function postAnswer(who: Person, sessionId: string, id: string): Promise<Response> {
+async function postAnswer(
+  who: Person,
+  sessionId: string,
+  id: string,
+  contentType = "application/json",
+): Promise<Response> {
   return workerFetch(`${ORIGIN}/mcp`, {
     method: "POST",
     headers: {
       Authorization: `Bearer ${who.token}`,
-      "Content-Type": "application/json",
+      "Content-Type": contentType,
       Accept: "application/json, text/event-stream",
       "Mcp-Session-Id": sessionId,
       "MCP-Protocol-Version": "2025-11-25",
@@ -540,7 +545,7 @@ describe("2025-11-25: elicitation/create while the call is open", () => {
     await client.close();
   });
 
-  it("takes the answer only from the person asked, and only once", async () => {
+  it("takes the answer only from the session asked, and only once", async () => {
     const refusals: { who: string; status: number; message: string }[] = [];
     let questionId = "";
     let aliceSession = "";
@@ -552,6 +557,20 @@ describe("2025-11-25: elicitation/create while the call is open", () => {
         who: "bob",
         status: forged.status,
         message: ((await forged.json()) as { error: { message: string } }).error.message,
+      });
+      // Alice's own session, but not as JSON: refused, and the question stays open.
+      const notJson = await postAnswer(alice, aliceSession, requestId, "text/plain");
+      refusals.push({
+        who: "alice as text/plain",
+        status: notJson.status,
+        message: ((await notJson.json()) as { error: { message: string } }).error.message,
+      });
+      // Alice herself, naming a session that was not asked: refused.
+      const elsewhere = await postAnswer(alice, "s".repeat(32), requestId);
+      refusals.push({
+        who: "alice in another session",
+        status: elsewhere.status,
+        message: ((await elsewhere.json()) as { error: { message: string } }).error.message,
       });
       expect(params.message).toBe(question("h3"));
       return { action: "accept", content: { approve: true } };
@@ -568,9 +587,15 @@ describe("2025-11-25: elicitation/create while the call is open", () => {
       message: ((await again.json()) as { error: { message: string } }).error.message,
     });
     const refused =
-      "No question of yours waits for this answer: it was answered already, it ended, or it was never asked of you";
+      "No question of yours waits for this answer in this session: it was answered already, it ended, or it was never asked of you";
     expect(refusals).toEqual([
       { who: "bob", status: 404, message: refused },
+      {
+        who: "alice as text/plain",
+        status: 415,
+        message: "Unsupported Media Type: Content-Type must be application/json",
+      },
+      { who: "alice in another session", status: 404, message: refused },
       { who: "alice", status: 404, message: refused },
     ]);
     expect((await calls())["drop_crate:h3"]).toBe(1);
