@@ -19,12 +19,26 @@ export interface RuntimeService {
 /** How long a run waits for the runtime process to come (back) up. */
 const CONNECT_WAIT_MS = 15_000;
 const CONNECT_RETRY_MS = 250;
+/**
+ * How long one connection attempt may take. A stalled process accepts the TCP connection but
+ * never answers the upgrade; without a bound, every later run of the session would wait on it.
+ */
+const OPEN_TIMEOUT_MS = 2_000;
 /** How long a failed run waits for the supervisor to record why the runtime stopped. */
 const EXIT_REPORT_WAIT_MS = 3_000;
 
 interface Connection {
   stub: RpcStub<RuntimeService>;
   broken: boolean;
+}
+
+function closeUnused(response: Response): void {
+  try {
+    response.webSocket?.accept();
+    response.webSocket?.close(1000, "not used");
+  } catch {
+    // Already closed.
+  }
 }
 
 export function remoteRuntime(settings: SandboxRuntimeSettings): SandboxRuntime {
@@ -34,9 +48,29 @@ export function remoteRuntime(settings: SandboxRuntimeSettings): SandboxRuntime 
   async function open(): Promise<Connection> {
     const url = new URL(settings.url);
     url.protocol = url.protocol === "wss:" ? "https:" : "http:";
-    const response = await fetch(url, {
+    // Raced against a timer rather than given an abort signal: the signal would stay tied to the
+    // WebSocket the response carries and close it when it fires.
+    const attempt = fetch(url, {
       headers: { Upgrade: "websocket", Authorization: `Bearer ${settings.token}` },
     });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`the sandbox runtime did not answer within ${OPEN_TIMEOUT_MS} ms`);
+        error.name = "TimeoutError";
+        reject(error);
+      }, OPEN_TIMEOUT_MS);
+    });
+    let response: Response;
+    try {
+      response = await Promise.race([attempt, timedOut]);
+    } catch (error) {
+      // A late answer is not used: its WebSocket is closed when it comes.
+      void attempt.then(closeUnused, () => {});
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     const webSocket = response.webSocket;
     if (response.status !== 101 || !webSocket) {
       throw new Error(
@@ -56,11 +90,18 @@ export function remoteRuntime(settings: SandboxRuntimeSettings): SandboxRuntime 
     if (current && !current.broken) return current;
     connecting ??= (async () => {
       const giveUpAt = Date.now() + CONNECT_WAIT_MS;
+      let reported = false;
       for (;;) {
         try {
           current = await open();
           return current;
         } catch (error) {
+          // An attempt that got no answer in time (rather than a refused connection) means the
+          // process may be stalled: have the supervisor check it, once, and keep trying.
+          if (!reported && error instanceof Error && error.name === "TimeoutError") {
+            reported = true;
+            void control("/stalled", "POST");
+          }
           if (Date.now() >= giveUpAt) throw error;
           await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
         }
