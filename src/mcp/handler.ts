@@ -18,7 +18,7 @@ import { grantPropsSchema } from "../auth/grant";
 import { readSettings } from "../config";
 import { refuseBatch } from "./batch-guard";
 import { refusal, withCors } from "./http-guard";
-import { serveLegacy } from "./legacy-lane";
+import { readJsonBody, serveLegacy } from "./legacy-lane";
 import { allowedOriginHostnames } from "./origin";
 import { createGatewayServer } from "./server";
 import type { ResponseHints } from "./tool-context";
@@ -57,9 +57,10 @@ export const mcpApiHandler = {
     const settings = readSettings(env);
     const origin = new URL(settings.publicUrl || request.url).origin;
     const context = { env, ctx, user: parsed.data, settings, origin, response: {} as ResponseHints };
-    if (await isLegacyRequest(request)) {
+    const body = await readJsonBody(request);
+    if (await isLegacyRequest(request, body)) {
       return withCors(
-        await serveLegacy(request, {
+        await serveLegacy(request, body, {
           env,
           userId: parsed.data.userId,
           server: (askable) => createGatewayServer({ ...context, askable }),

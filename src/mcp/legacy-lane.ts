@@ -45,8 +45,12 @@ export interface LegacyLaneOptions {
 const jsonRpcError = (status: number, code: number, message: string, id: RequestId | null = null) =>
   Response.json({ jsonrpc: "2.0", error: { code, message }, id }, { status });
 
-/** The body, parsed; undefined when it is not JSON within the SDK's bound (the transport then answers). */
-async function parsedBody(request: Request): Promise<unknown> {
+/**
+ * A POST's body, parsed once for the era check and this lane; undefined when there is none or it
+ * is not JSON within the SDK's bound (the transport then answers). Reads a clone.
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  if (request.method.toUpperCase() !== "POST") return undefined;
   const read = await readRequestBody(request.clone(), DEFAULT_MAX_REQUEST_BODY_SIZE);
   if (read.tooLarge) return undefined;
   try {
@@ -92,13 +96,17 @@ async function issueSession(
   }
 }
 
-export async function serveLegacy(request: Request, options: LegacyLaneOptions): Promise<Response> {
+/** `body`: the request's body as `readJsonBody` parsed it. */
+export async function serveLegacy(
+  request: Request,
+  body: unknown,
+  options: LegacyLaneOptions,
+): Promise<Response> {
   if (request.signal.aborted) return new Response(null, { status: 499 });
   const mailbox = mailboxOf(options.env, options.userId);
   const given = request.headers.get(SESSION_HEADER) ?? "";
   const sessionId = SESSION_ID.test(given) ? given : undefined;
   const method = request.method.toUpperCase();
-  let body: unknown;
   let asking: ReturnType<typeof askingTransport> | undefined;
   let server: McpServer | undefined;
   let closed: Promise<void> | undefined;
@@ -114,7 +122,6 @@ export async function serveLegacy(request: Request, options: LegacyLaneOptions):
       return new Response(null, { status: 200 });
     }
     if (method !== "POST") return jsonRpcError(405, -32000, "Method not allowed.");
-    body = await parsedBody(request);
     const answered = await takeAnswer(request, body, mailbox, sessionId);
     if (answered) return answered;
 

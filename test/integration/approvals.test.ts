@@ -463,6 +463,12 @@ async function postAnswer(
   });
 }
 
+/** The status and JSON-RPC error message of a refused answer. */
+async function refusalOf(response: Response): Promise<{ status: number; message: string }> {
+  const body = (await response.json()) as { error: { message: string } };
+  return { status: response.status, message: body.error.message };
+}
+
 const sessionIdOf = (client: Client): string | undefined =>
   (client.transport as { sessionId?: string } | undefined)?.sessionId;
 
@@ -552,25 +558,16 @@ describe("2025-11-25: elicitation/create while the call is open", () => {
     const client = await clientOf(alice, "2025-11-25", async (params, requestId) => {
       questionId = requestId;
       // Another user posts an answer to it first, naming alice's session: refused.
-      const forged = await postAnswer(bob, aliceSession, requestId);
-      refusals.push({
-        who: "bob",
-        status: forged.status,
-        message: ((await forged.json()) as { error: { message: string } }).error.message,
-      });
+      refusals.push({ who: "bob", ...(await refusalOf(await postAnswer(bob, aliceSession, requestId))) });
       // Alice's own session, but not as JSON: refused, and the question stays open.
-      const notJson = await postAnswer(alice, aliceSession, requestId, "text/plain");
       refusals.push({
         who: "alice as text/plain",
-        status: notJson.status,
-        message: ((await notJson.json()) as { error: { message: string } }).error.message,
+        ...(await refusalOf(await postAnswer(alice, aliceSession, requestId, "text/plain"))),
       });
       // Alice herself, naming a session that was not asked: refused.
-      const elsewhere = await postAnswer(alice, "s".repeat(32), requestId);
       refusals.push({
         who: "alice in another session",
-        status: elsewhere.status,
-        message: ((await elsewhere.json()) as { error: { message: string } }).error.message,
+        ...(await refusalOf(await postAnswer(alice, "s".repeat(32), requestId))),
       });
       expect(params.message).toBe(question("h3"));
       return { action: "accept", content: { approve: true } };
@@ -580,12 +577,7 @@ describe("2025-11-25: elicitation/create while the call is open", () => {
     expect(answer(result)).toMatchObject({ ok: true, result: { id: "h3", times: 1 } });
     expect(questionId).toMatch(/^mir-ask-[A-Za-z0-9_-]{32}$/);
     // Answered again by alice herself, after the call: refused, and nothing runs twice.
-    const again = await postAnswer(alice, aliceSession, questionId);
-    refusals.push({
-      who: "alice",
-      status: again.status,
-      message: ((await again.json()) as { error: { message: string } }).error.message,
-    });
+    refusals.push({ who: "alice", ...(await refusalOf(await postAnswer(alice, aliceSession, questionId))) });
     const refused =
       "No question of yours waits for this answer in this session: it was answered already, it ended, or it was never asked of you";
     expect(refusals).toEqual([
